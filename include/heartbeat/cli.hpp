@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/common.h>
+
+#include "heartbeat/durations.hpp"
+#include "heartbeat/logging.hpp"
+
+namespace heartbeat {
+
+/** The command line, parsed. */
+struct cli_options {
+    enum class command { serve, validate, check, probe, version, help };
+    command cmd = command::serve;
+    std::optional<std::string> config_path;
+    std::optional<std::string> listen;
+    std::string probe = "readiness";                                           // for `check`
+    std::string url = "http://127.0.0.1:8080/.well-known/heartbeat/readiness";  // for `probe`
+    duration timeout = std::chrono::seconds(1);                                // for `probe`
+    log_format format = log_format::text;
+    spdlog::level::level_enum level = spdlog::level::info;
+};
+
+/** Options, or the reason they are wrong. */
+struct cli_result {
+    std::optional<cli_options> options;
+    std::string error;
+};
+
+/** Parses argv (without argv[0]). */
+cli_result parse_cli(const std::vector<std::string>& args);
+
+/** The `--help` text. */
+std::string usage();
+
+}  // namespace heartbeat

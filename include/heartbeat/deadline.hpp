@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "heartbeat/asio.hpp"
+
+namespace heartbeat {
+
+/**
+ * Waits for a completion that cannot itself be cancelled (getaddrinfo, a stat on a hung mount)
+ * at most until `deadline`. A steady_timer serves as the "done" signal: the work cancels it when it
+ * finishes, and the deadline fires it otherwise. The shared state outlives an abandoned wait, so
+ * late work writes into memory that is still there.
+ */
+template <class T>
+struct deadline_slot {
+    explicit deadline_slot(net::any_io_executor ex) : signal(std::move(ex)) {}
+    net::steady_timer signal;
+    std::optional<T> value;
+
+    void set(T v) {
+        value = std::move(v);
+        signal.cancel();
+    }
+};
+
+/** Runs `fn()` on `pool` and returns its value, or nullopt when `deadline` comes first. */
+template <class T, class Fn>
+net::awaitable<std::optional<T>> offload_until(net::thread_pool& pool, steady_clock::time_point deadline, Fn fn) {
+    auto ex = co_await net::this_coro::executor;
+    auto slot = std::make_shared<deadline_slot<T>>(ex);
+    slot->signal.expires_at(deadline);
+    net::post(pool, [slot, fn = std::move(fn), ex]() mutable {
+        T v = fn();
+        // Back on the io_context thread before touching the slot: one thread owns all state.
+        net::post(ex, [slot, v = std::move(v)]() mutable { slot->set(std::move(v)); });
+    });
+    co_await slot->signal.async_wait(use_nothrow);
+    co_return std::move(slot->value);
+}
+
+/** The endpoints of a name, or an error; `timed_out` when the deadline came first. */
+struct resolve_outcome {
+    boost::system::error_code ec;
+    net::ip::tcp::resolver::results_type endpoints;
+    bool timed_out = false;
+};
+
+/**
+ * Resolves `host` without letting a slow resolver hold the caller past `deadline`.
+ * A literal address needs no lookup and is answered at once.
+ */
+net::awaitable<resolve_outcome> resolve_until(std::string host, std::string service,
+                                              steady_clock::time_point deadline);
+
+}  // namespace heartbeat

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <functional>
+#include <map>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "heartbeat/asio.hpp"
+#include "heartbeat/durations.hpp"
+
+namespace heartbeat::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+/** What one client may cost. */
+struct server_limits {
+    std::size_t max_connections = 256;
+    std::size_t header_limit = 8 * 1024;       // a larger request head gets 431
+    std::size_t body_limit = 1024;             // a larger request body gets 413; probes take no body
+    duration request_timeout = std::chrono::seconds(10);  // to send a complete request, idle keep-alive included
+};
+
+/** Turns a request into a response; may wait (first results, on-demand checks). */
+using request_handler =
+    std::function<net::awaitable<bhttp::response<bhttp::string_body>>(bhttp::request<bhttp::string_body>)>;
+
+/** An HTTP/1.1 server: an accept loop and one coroutine per connection that only does I/O. */
+class server {
+public:
+    server(net::any_io_executor ex, request_handler handler, server_limits limits);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /** Binds and listens; returns the bound endpoint (port 0 picks a free one). Throws on failure. */
+    net::ip::tcp::endpoint listen(const std::string& host, std::uint16_t port);
+    /** Starts accepting. */
+    void start();
+    /** Stops accepting and closes every connection. */
+    void stop();
+    /** Open connections now. */
+    std::size_t connections() const { return sessions_.size(); }
+    /** Requests answered so far. */
+    std::uint64_t requests() const { return requests_; }
+
+private:
+    net::awaitable<void> accept_loop();
+    net::awaitable<void> session(net::ip::tcp::socket socket, std::uint64_t id);
+
+    net::any_io_executor ex_;
+    request_handler handler_;
+    server_limits limits_;
+    net::ip::tcp::acceptor acceptor_;
+    std::map<std::uint64_t, beast::tcp_stream*> sessions_;
+    std::uint64_t next_id_ = 0;
+    std::uint64_t requests_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace heartbeat::http

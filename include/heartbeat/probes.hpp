@@ -1,0 +1,67 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "heartbeat/scheduler.hpp"
+
+namespace heartbeat {
+
+/** Which of a probe's checks an answer covers: all, one (`{probe}/{check}`), or all but some (`?exclude=`). */
+struct selection {
+    std::optional<std::string> only;
+    std::vector<std::string> exclude;
+};
+
+/** The checks that answer probe `p` under `s`, in config order. */
+std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p, const selection& s);
+
+/** One rendered answer: its verdict and its body. */
+struct probe_answer {
+    bool ok = true;
+    std::string body;
+};
+
+/** The instant an answer is rendered for, on both clocks. */
+struct moment {
+    steady_clock::time_point steady;
+    std::chrono::system_clock::time_point wall;
+    static moment now() { return {steady_clock::now(), std::chrono::system_clock::now()}; }
+};
+
+/** A check's status as probe `p` reports it at `at`: the startup latch, staleness and thresholds applied. */
+bool reported_status(const check_entry& e, probe p, const moment& at);
+
+/** A check's entry in a probe body: status, message, duration_ms, its data, and when. */
+json::object check_json(const check_entry& e, probe p, const moment& at);
+
+/** The probe body `{"status": ..., "checks": {...}}` (or the `?verbose` text) for these checks. */
+probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at, bool draining,
+                          bool verbose);
+
+/** RFC 3339 UTC with milliseconds: `2026-11-24T10:00:00.123Z`. */
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
+/**
+ * The full answers of each probe, rendered once per change: reused until a result changes,
+ * the drain starts, or a result turns stale.
+ */
+class probe_cache {
+public:
+    const probe_answer& get(const scheduler& s, probe p, bool draining, const moment& at);
+
+private:
+    struct slot {
+        bool valid = false;
+        std::uint64_t version = 0;
+        bool draining = false;
+        std::optional<steady_clock::time_point> expires;  // the first stale_at among its checks
+        probe_answer answer;
+    };
+    slot slots_[4];
+};
+
+}  // namespace heartbeat

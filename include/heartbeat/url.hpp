@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace heartbeat {
+
+/** An `http://` or `https://` URL taken apart. */
+struct url {
+    bool tls = false;
+    std::string host;         // without brackets for IPv6
+    std::uint16_t port = 0;   // explicit, or 80/443
+    std::string target = "/"; // path and query
+    bool has_userinfo = false;
+    std::string userinfo;     // never shown anywhere; sent as Basic auth
+
+    /** `scheme://host:port/path` without user-info: safe to show. */
+    std::string redacted() const;
+};
+
+/** Parses an http(s) URL; nullopt with `error` set when it is not one. */
+std::optional<url> parse_url(std::string_view text, std::string* error = nullptr);
+
+/** True for `localhost`, 127.0.0.0/8 and ::1: the places a liveliness check may reach. */
+bool is_loopback_host(std::string_view host);
+
+}  // namespace heartbeat

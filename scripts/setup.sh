@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever the build and the tests need and the machine lacks.
+# Safe to run again: it only calls apt-get when a package is missing.
+set -euo pipefail
+
+packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
+          openssl)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

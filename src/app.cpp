@@ -1,0 +1,270 @@
+#include "heartbeat/app.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "heartbeat/environ.hpp"
+#include "heartbeat/http/routes.hpp"
+#include "heartbeat/http/server.hpp"
+#include "heartbeat/probes.hpp"
+#include "heartbeat/scheduler.hpp"
+
+namespace heartbeat {
+
+namespace {
+
+constexpr const char* default_config_path = "/etc/heartbeat/heartbeat.yaml";
+
+/** Where the config comes from: --config, then $HEARTBEAT_CONFIG, then the default path if it exists. */
+struct config_source {
+    std::optional<std::string> path;  // none: run with no checks
+    bool named = false;               // named by the user: a missing file is an error
+};
+
+config_source find_config(const cli_options& o) {
+    if (o.config_path) return {o.config_path, true};
+    if (const char* env = std::getenv("HEARTBEAT_CONFIG"); env && *env) return {std::string(env), true};
+    std::error_code ec;
+    if (std::filesystem::exists(default_config_path, ec)) return {std::string(default_config_path), false};
+    return {};
+}
+
+/** Loads the config a command needs, logging its problems; nullopt when it must not go on. */
+std::optional<config> load_or_report(const config_source& src) {
+    if (!src.path) {
+        spdlog::warn("no config file: neither --config, $HEARTBEAT_CONFIG nor {} names one; running with no checks "
+                     "(every probe answers 200)",
+                     default_config_path);
+        return config{};
+    }
+    auto r = load_config(*src.path);
+    for (const auto& d : r.diagnostics) {
+        if (d.warning) spdlog::warn("{}", d.format(*src.path));
+        else spdlog::error("{}", d.format(*src.path));
+    }
+    if (!r.ok()) {
+        spdlog::error("{}: the configuration has errors; not starting", *src.path);
+        return std::nullopt;
+    }
+    return std::move(r.cfg);
+}
+
+std::size_t enabled_count(const config& c) {
+    return static_cast<std::size_t>(std::count_if(c.checks.begin(), c.checks.end(), [](auto& x) { return x.enabled; }));
+}
+
+/** The running daemon: scheduler, server and the state the answers are rendered from. */
+class daemon final : public http::state_view {
+public:
+    daemon(net::io_context& ioc, config cfg, std::optional<std::string> path)
+        : ioc_(ioc),
+          cfg_(std::move(cfg)),
+          path_(std::move(path)),
+          pool_(2),
+          sched_(ioc.get_executor(), [this](check_config c) { return run_check(std::move(c), context()); }),
+          environ_(cfg_.environ),
+          server_(ioc.get_executor(), [this](http::bhttp::request<http::bhttp::string_body> req) { return handle(std::move(req)); },
+                  http::server_limits{.max_connections = cfg_.server.max_connections}),
+          signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
+        sched_.on_transition = [](const check_entry& e, const transition& t) { log_transition(e, t); };
+    }
+
+    ~daemon() override {
+        pool_.stop();
+        pool_.join();
+    }
+
+    /** Binds, starts checks and signal handling. Returns false when the address cannot be bound. */
+    bool start(const std::string& host, std::uint16_t port) {
+        try {
+            auto ep = server_.listen(host, port);
+            spdlog::info("listening on {}:{} (probes under {}, metrics at {})",
+                         ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string(),
+                         ep.port(), cfg_.server.base_path, cfg_.server.metrics_path);
+        } catch (const std::exception& e) {
+            spdlog::error("cannot listen on {}:{}: {}", host, port, e.what());
+            return false;
+        }
+        spdlog::info("started with {} checks from {}", enabled_count(cfg_), path_ ? *path_ : "(no config file)");
+        sched_.apply(cfg_.checks);
+        server_.start();
+        net::co_spawn(ioc_, handle_signals(), net::detached);
+        return true;
+    }
+
+    // state_view
+    bool has_check(probe p, const std::string& name) const override {
+        auto e = sched_.find(name);
+        return e && e->cfg.probes.count(p);
+    }
+    probe_answer answer(const http::route& r) const override {
+        auto at = moment::now();
+        if (!r.select.only && r.select.exclude.empty() && !r.verbose) return cache_.get(sched_, r.which, draining_, at);
+        return render_probe(r.which, select_checks(sched_.entries(), r.which, r.select), at, draining_, r.verbose);
+    }
+    std::string environ() const override {
+        return environ_.render(select_checks(sched_.entries(), probe::environ, {}), moment::now()).body;
+    }
+    std::string metrics() const override { return "# metrics are not available yet\n"; }
+
+private:
+    run_context context() { return {ioc_.get_executor(), &pool_, nullptr}; }
+
+    static void log_transition(const check_entry& e, const transition& t) {
+        if (!t.from) {
+            if (t.to) spdlog::info("check {} ({}) passing: {}", e.cfg.name, e.cfg.type(), e.last.message);
+            else spdlog::warn("check {} ({}) failing: {}", e.cfg.name, e.cfg.type(), e.last.message);
+        } else if (t.to) {
+            spdlog::info("check {} ({}) recovered after {} failures: {}", e.cfg.name, e.cfg.type(),
+                         e.state.consecutive_failures(), e.last.message);
+        } else {
+            spdlog::warn("check {} ({}) now failing after {} consecutive failures: {}", e.cfg.name, e.cfg.type(),
+                         e.state.consecutive_failures(), e.last.message);
+        }
+    }
+
+    net::awaitable<http::response> handle(http::bhttp::request<http::bhttp::string_body> req) {
+        auto r = http::parse_route(req.method(), req.target(), cfg_.server);
+        if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
+            // The only wait an answer may have: first results, and on-demand checks.
+            co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
+        }
+        co_return http::respond(r, *this, req.version(), req.keep_alive());
+    }
+
+    net::awaitable<void> handle_signals() {
+        for (;;) {
+            auto [ec, sig] = co_await signals_.async_wait(use_nothrow);
+            if (ec) co_return;
+            if (sig == SIGHUP) {
+                reload("SIGHUP");
+                continue;
+            }
+            if (draining_) {
+                spdlog::warn("second {} while draining: stopping now", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                shutdown();
+                co_return;
+            }
+            draining_ = true;
+            spdlog::info("{} received: readiness now fails; answering for {} more, then stopping",
+                         sig == SIGTERM ? "SIGTERM" : "SIGINT", format_duration(cfg_.server.shutdown_delay));
+            net::co_spawn(ioc_, drain_then_stop(), net::detached);
+        }
+    }
+
+    net::awaitable<void> drain_then_stop() {
+        net::steady_timer t(ioc_, cfg_.server.shutdown_delay);
+        co_await t.async_wait(use_nothrow);
+        shutdown();
+    }
+
+    void shutdown() {
+        if (stopping_) return;
+        stopping_ = true;
+        server_.stop();
+        sched_.stop();
+        signals_.cancel();
+        spdlog::info("stopped");
+        ioc_.stop();
+    }
+
+    void reload(std::string_view why) {
+        if (!path_) {
+            spdlog::info("{}: no config file to reload", why);
+            return;
+        }
+        auto r = load_config(*path_);
+        for (const auto& d : r.diagnostics) {
+            if (d.warning) spdlog::warn("{}", d.format(*path_));
+            else spdlog::error("{}", d.format(*path_));
+        }
+        if (!r.ok()) {
+            spdlog::error("reload ({}) refused: {} has errors; the previous checks go on", why, *path_);
+            return;
+        }
+        cfg_.checks = r.cfg->checks;
+        cfg_.environ = r.cfg->environ;
+        cfg_.server.base_path = r.cfg->server.base_path;
+        cfg_.server.metrics_path = r.cfg->server.metrics_path;
+        cfg_.server.shutdown_delay = r.cfg->server.shutdown_delay;
+        environ_.configure(cfg_.environ);
+        sched_.apply(cfg_.checks);
+        spdlog::info("reloaded ({}): {} checks", why, enabled_count(cfg_));
+    }
+
+    net::io_context& ioc_;
+    config cfg_;
+    std::optional<std::string> path_;
+    net::thread_pool pool_;
+    scheduler sched_;
+    environ_reporter environ_;
+    mutable probe_cache cache_;
+    http::server server_;
+    net::signal_set signals_;
+    bool draining_ = false;
+    bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_serve(const cli_options& options) {
+    auto src = find_config(options);
+    auto cfg = load_or_report(src);
+    if (!cfg) return 1;
+    std::string host = cfg->server.host;
+    std::uint16_t port = cfg->server.port;
+    if (options.listen) std::tie(host, port) = *parse_listen(*options.listen);
+
+    net::io_context ioc(1);
+    daemon d(ioc, std::move(*cfg), src.path);
+    if (!d.start(host, port)) return 1;
+    ioc.run();
+    return 0;
+}
+
+int run_validate(const cli_options& options) {
+    auto r = load_config(*options.config_path);
+    for (const auto& d : r.diagnostics) std::cout << d.format(*options.config_path) << '\n';
+    if (!r.ok()) return 1;
+    std::cout << "ok: " << r.cfg->checks.size() << " checks\n";
+    return 0;
+}
+
+int run_check_once(const cli_options& options) {
+    auto src = find_config(options);
+    auto cfg = load_or_report(src);
+    if (!cfg) return 1;
+    probe p = *parse_probe(options.probe);
+
+    net::io_context ioc(1);
+    net::thread_pool pool(2);
+    scheduler sched(ioc.get_executor(),
+                    [&](check_config c) { return run_check(std::move(c), run_context{ioc.get_executor(), &pool, nullptr}); },
+                    false);
+    sched.apply(cfg->checks);
+    auto checks = select_checks(sched.entries(), p, {});
+    bool ok = false;
+    std::string body;
+    net::co_spawn(ioc, sched.prepare(checks), [&](std::exception_ptr) {
+        auto at = moment::now();
+        auto a = p == probe::environ ? environ_reporter(cfg->environ).render(checks, at)
+                                     : render_probe(p, checks, at, false, false);
+        ok = a.ok;
+        body = std::move(a.body);
+    });
+    ioc.run();
+    std::cout << body << '\n';
+    return ok ? 0 : 1;
+}
+
+int run_probe(const cli_options&) {
+    std::cerr << "heartbeatd probe: not available yet\n";
+    return 1;
+}
+
+}  // namespace heartbeat

@@ -1,0 +1,47 @@
+#include "heartbeat/durations.hpp"
+
+#include <cmath>
+#include <charconv>
+#include <fmt/format.h>
+
+namespace heartbeat {
+
+std::optional<duration> parse_duration(std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    if (text.empty()) return std::nullopt;
+
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end == text.data()) return std::nullopt;
+    std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+
+    double seconds_per_unit = 0;
+    if (unit.empty() || unit == "s") seconds_per_unit = 1;
+    else if (unit == "ms") seconds_per_unit = 1e-3;
+    else if (unit == "m") seconds_per_unit = 60;
+    else if (unit == "h") seconds_per_unit = 3600;
+    else return std::nullopt;
+
+    double ns = value * seconds_per_unit * 1e9;
+    // Negative, NaN and anything past a year is a typo, not a probe setting.
+    if (!std::isfinite(ns) || ns < 0 || ns > 366.0 * 24 * 3600 * 1e9) return std::nullopt;
+    return duration(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+std::string format_duration(duration d) {
+    using namespace std::chrono;
+    auto ns = d.count();
+    if (ns == 0) return "0s";
+    if (ns % duration_cast<nanoseconds>(hours(1)).count() == 0) return fmt::format("{}h", ns / 3'600'000'000'000LL);
+    if (ns % duration_cast<nanoseconds>(minutes(1)).count() == 0) return fmt::format("{}m", ns / 60'000'000'000LL);
+    if (ns >= 1'000'000'000LL) return fmt::format("{:g}s", static_cast<double>(ns) / 1e9);
+    return fmt::format("{:g}ms", static_cast<double>(ns) / 1e6);
+}
+
+double to_ms(duration d) {
+    // Rounded to 0.1 ms: finer digits are noise to a reader and churn in every answer.
+    return std::round(static_cast<double>(d.count()) / 1e5) / 10.0;
+}
+
+}  // namespace heartbeat

@@ -1,0 +1,136 @@
+#include "heartbeat/http/routes.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace heartbeat::http {
+
+namespace {
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+/** Applies the query string to a probe route: `exclude=` (repeatable, or comma separated) and `verbose`. */
+void apply_query(std::string_view query, route& r) {
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        auto eq = pair.find('=');
+        std::string key = percent_decode(pair.substr(0, eq));
+        std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+        if (key == "exclude") {
+            std::string_view rest = value;
+            while (!rest.empty()) {
+                auto comma = rest.find(',');
+                if (auto name = rest.substr(0, comma); !name.empty()) r.select.exclude.emplace_back(name);
+                rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            }
+        } else if (key == "verbose") {
+            r.verbose = value.empty() || (value != "0" && value != "false");
+        }
+    }
+}
+
+}  // namespace
+
+route parse_route(bhttp::verb method, std::string_view target, const server_config& server) {
+    route r;
+    auto qpos = target.find('?');
+    std::string_view path = target.substr(0, qpos);
+    std::string_view query = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+
+    if (path == server.metrics_path) {
+        r.what = route::kind::metrics;
+    } else if (path.starts_with(server.base_path) && path.size() > server.base_path.size() &&
+               path[server.base_path.size()] == '/') {
+        std::string_view rest = path.substr(server.base_path.size() + 1);
+        auto slash = rest.find('/');
+        std::string_view name = rest.substr(0, slash);
+        auto p = parse_probe(name);
+        if (!p) return r;  // not_found
+        if (slash != std::string_view::npos) {
+            std::string_view check = rest.substr(slash + 1);
+            if (check.empty() || check.find('/') != std::string_view::npos) return r;
+            r.select.only = percent_decode(check);
+        }
+        r.which = *p;
+        r.what = (*p == probe::environ && !r.select.only) ? route::kind::environ : route::kind::probe;
+        apply_query(query, r);
+    } else {
+        return r;
+    }
+    if (method == bhttp::verb::head) r.head = true;
+    else if (method != bhttp::verb::get) r.what = route::kind::method_not_allowed;
+    return r;
+}
+
+namespace {
+
+response make(bhttp::status status, std::string body, std::string_view content_type, unsigned version,
+              bool keep_alive, bool head) {
+    response res{status, version};
+    res.set(bhttp::field::server, "heartbeatd");
+    res.set(bhttp::field::content_type, content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.keep_alive(keep_alive);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    // HEAD: the same status and headers, Content-Length included, and no body.
+    if (head) res.body().clear();
+    return res;
+}
+
+constexpr std::string_view json_type = "application/json";
+
+std::string message_body(std::string_view message) {
+    json::object o;
+    o["status"] = false;
+    o["message"] = message;
+    return json::serialize(o);
+}
+
+}  // namespace
+
+response respond(const route& r, const state_view& state, unsigned version, bool keep_alive) {
+    switch (r.what) {
+        case route::kind::not_found:
+            return make(bhttp::status::not_found, message_body("not found"), json_type, version, keep_alive, r.head);
+        case route::kind::method_not_allowed: {
+            auto res = make(bhttp::status::method_not_allowed, message_body("method not allowed: use GET or HEAD"),
+                            json_type, version, keep_alive, false);
+            res.set(bhttp::field::allow, "GET, HEAD");
+            return res;
+        }
+        case route::kind::metrics:
+            return make(bhttp::status::ok, state.metrics(), "text/plain; version=0.0.4; charset=utf-8", version,
+                        keep_alive, r.head);
+        case route::kind::environ:
+            // environ always answers 200: it describes, it does not judge (its status says the rest).
+            return make(bhttp::status::ok, state.environ(), json_type, version, keep_alive, r.head);
+        case route::kind::probe:
+            break;
+    }
+    if (r.select.only && !state.has_check(r.which, *r.select.only))
+        return make(bhttp::status::not_found,
+                    message_body(std::string("the ") + std::string(probe_name(r.which)) + " probe has no such check"),
+                    json_type, version, keep_alive, r.head);
+    auto a = state.answer(r);
+    return make(a.ok ? bhttp::status::ok : bhttp::status::internal_server_error, std::move(a.body),
+                r.verbose ? "text/plain; charset=utf-8" : json_type, version, keep_alive, r.head);
+}
+
+}  // namespace heartbeat::http

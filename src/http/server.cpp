@@ -1,0 +1,125 @@
+#include "heartbeat/http/server.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/object.hpp>
+#include <spdlog/spdlog.h>
+
+namespace heartbeat::http {
+
+namespace json = boost::json;
+
+server::server(net::any_io_executor ex, request_handler handler, server_limits limits)
+    : ex_(ex), handler_(std::move(handler)), limits_(limits), acceptor_(ex) {}
+
+server::~server() { stop(); }
+
+net::ip::tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
+    net::ip::tcp::endpoint ep(net::ip::make_address(host), port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    if (ep.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false));
+    acceptor_.bind(ep);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    return acceptor_.local_endpoint();
+}
+
+void server::start() { net::co_spawn(ex_, accept_loop(), net::detached); }
+
+void server::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    // Closing a session's socket ends its pending read or write; the coroutine then unregisters.
+    for (auto& [id, stream] : sessions_) stream->socket().close(ignored);
+}
+
+net::awaitable<void> server::accept_loop() {
+    while (!stopped_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
+        if (stopped_) break;
+        if (ec) {
+            // Out of descriptors or a client that reset before accept: note it and go on.
+            if (ec != net::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
+            if (ec == net::error::no_descriptors) {
+                net::steady_timer pause(ex_, std::chrono::milliseconds(50));
+                co_await pause.async_wait(use_nothrow);
+            }
+            continue;
+        }
+        if (sessions_.size() >= limits_.max_connections) {
+            // At the cap a new client costs one accept and one close, nothing more.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        net::co_spawn(ex_, session(std::move(socket), next_id_++), net::detached);
+    }
+}
+
+namespace {
+
+bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_view message) {
+    bhttp::response<bhttp::string_body> res{status, 11};
+    res.set(bhttp::field::server, "heartbeatd");
+    res.set(bhttp::field::content_type, "application/json");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.keep_alive(false);
+    json::object o;
+    o["status"] = false;
+    o["message"] = message;
+    res.body() = json::serialize(o);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace
+
+net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t id) {
+    beast::tcp_stream stream(std::move(socket));
+    sessions_[id] = &stream;
+    beast::flat_buffer buffer;
+    for (;;) {
+        // Read: a whole request within the time limit, head and body within their caps.
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
+        parser.body_limit(limits_.body_limit);
+        stream.expires_after(limits_.request_timeout);
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+        if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+            stream.expires_after(std::chrono::seconds(2));
+            co_await bhttp::async_write(stream, refusal(bhttp::status::request_header_fields_too_large,
+                                                        "request head larger than 8 KiB"),
+                                        use_nothrow);
+            break;
+        }
+        if (ec == bhttp::error::body_limit) {
+            stream.expires_after(std::chrono::seconds(2));
+            co_await bhttp::async_write(stream, refusal(bhttp::status::payload_too_large, "request body too large"),
+                                        use_nothrow);
+            break;
+        }
+        if (ec) break;  // closed, timed out, or not HTTP: nothing to answer
+
+        // Handle: everything that is not I/O happens in the handler.
+        auto res = co_await handler_(parser.release());
+        ++requests_;
+
+        // Write: bounded too, so a client that does not read cannot hold the session.
+        stream.expires_after(limits_.request_timeout);
+        bool keep = res.keep_alive();
+        auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
+        if (wec || !keep || stopped_) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+    sessions_.erase(id);
+}
+
+}  // namespace heartbeat::http

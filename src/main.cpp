@@ -1,0 +1,26 @@
+// heartbeatd: parse the command line, set up logging, run the command.
+#include <iostream>
+
+#include "heartbeat/app.hpp"
+#include "heartbeat/cli.hpp"
+#include "heartbeat/logging.hpp"
+
+int main(int argc, char** argv) {
+    using heartbeat::cli_options;
+    auto parsed = heartbeat::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+    if (!parsed.options) {
+        std::cerr << "heartbeatd: " << parsed.error << "\n(see heartbeatd --help)\n";
+        return 1;
+    }
+    const auto& o = *parsed.options;
+    heartbeat::setup_logging(o.format, o.level);
+    switch (o.cmd) {
+        case cli_options::command::help: std::cout << heartbeat::usage(); return 0;
+        case cli_options::command::version: std::cout << "heartbeatd " << HEARTBEAT_VERSION << '\n'; return 0;
+        case cli_options::command::validate: return heartbeat::run_validate(o);
+        case cli_options::command::check: return heartbeat::run_check_once(o);
+        case cli_options::command::probe: return heartbeat::run_probe(o);
+        case cli_options::command::serve: break;
+    }
+    return heartbeat::run_serve(o);
+}

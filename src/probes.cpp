@@ -1,0 +1,117 @@
+#include "heartbeat/probes.hpp"
+
+#include <ctime>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace heartbeat {
+
+std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p, const selection& s) {
+    std::vector<entry_ptr> out;
+    for (const auto& e : all) {
+        if (!e->cfg.probes.count(p)) continue;
+        if (s.only && e->cfg.name != *s.only) continue;
+        if (std::find(s.exclude.begin(), s.exclude.end(), e->cfg.name) != s.exclude.end()) continue;
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    if (ms < 0 && ms % 1000) --secs;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
+}
+
+bool reported_status(const check_entry& e, probe p, const moment& at) {
+    // Startup latches: once the check has passed, it has done its job, whatever it does later.
+    if (p == probe::startup) return e.state.ever_passed();
+    return e.state.ok_at(at.steady);
+}
+
+json::object check_json(const check_entry& e, probe p, const moment& at) {
+    json::object o;
+    if (!e.state.has_result()) {
+        o["status"] = false;
+        o["message"] = e.running ? "first run still in progress" : "not run yet";
+        o["duration_ms"] = 0.0;
+        return o;
+    }
+    // The check's own data first, so that the standard keys below win over a key of the same name.
+    for (const auto& [k, v] : e.last.data) o[k] = v;
+    o["status"] = reported_status(e, p, at);
+    if (p != probe::startup && e.state.stale(at.steady)) {
+        auto age = std::chrono::duration_cast<std::chrono::seconds>(at.steady - e.state.last_run());
+        o["message"] = fmt::format("stale: last run {} ago, expected every {}; the scheduler is stuck or the clock "
+                                   "jumped (last message: {})",
+                                   format_duration(age), format_duration(e.cfg.interval), e.last.message);
+    } else {
+        o["message"] = e.last.message;
+    }
+    o["duration_ms"] = to_ms(e.last.elapsed);
+    o["checked_at"] = rfc3339(e.checked_at);
+    o["since"] = rfc3339(e.since);
+    o["consecutive_failures"] = e.state.consecutive_failures();
+    return o;
+}
+
+probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at, bool draining,
+                          bool verbose) {
+    probe_answer a;
+    json::object list;
+    std::string text;
+    for (const auto& e : checks) {
+        auto o = check_json(*e, p, at);
+        bool ok = o["status"].as_bool();
+        a.ok = a.ok && ok;
+        if (verbose) {
+            if (ok) text += fmt::format("[+]{} ok\n", e->cfg.name);
+            else text += fmt::format("[-]{} failed: {}\n", e->cfg.name, o["message"].as_string().c_str());
+        }
+        list[e->cfg.name] = std::move(o);
+    }
+    // While draining, readiness fails at once so that traffic moves away before the pod stops.
+    bool shutting_down = draining && p == probe::readiness;
+    if (shutting_down) a.ok = false;
+    if (verbose) {
+        if (shutting_down) text += "[-]shutdown failed: shutting down\n";
+        text += fmt::format("{} check {}\n", probe_name(p), a.ok ? "passed" : "failed");
+        a.body = std::move(text);
+        return a;
+    }
+    json::object body;
+    body["status"] = a.ok;
+    if (shutting_down) body["message"] = "shutting down";
+    body["checks"] = std::move(list);
+    a.body = json::serialize(body);
+    return a;
+}
+
+const probe_answer& probe_cache::get(const scheduler& s, probe p, bool draining, const moment& at) {
+    slot& sl = slots_[static_cast<int>(p)];
+    bool fresh = sl.valid && sl.version == s.version() && sl.draining == draining &&
+                 (!sl.expires || at.steady <= *sl.expires);
+    if (fresh) return sl.answer;
+    auto checks = select_checks(s.entries(), p, {});
+    sl.answer = render_probe(p, checks, at, draining, false);
+    sl.expires.reset();
+    if (p != probe::startup) {
+        for (const auto& e : checks) {
+            auto st = e->state.stale_at();
+            // An already stale result stays stale until a new run, which changes the version.
+            if (st && *st >= at.steady && (!sl.expires || *st < *sl.expires)) sl.expires = st;
+        }
+    }
+    sl.valid = true;
+    sl.version = s.version();
+    sl.draining = draining;
+    return sl.answer;
+}
+
+}  // namespace heartbeat
