@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include <boost/asio/signal_set.hpp>
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include "heartbeat/environ.hpp"

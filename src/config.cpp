@@ -174,15 +174,19 @@ public:
             } else {
                 std::map<std::string, int> seen;
                 for (const auto& item : checks) {
-                    auto c = load_check(item, d);
-                    if (!c) continue;
-                    auto [it, fresh] = seen.emplace(c->name, c->line);
-                    if (!fresh) {
-                        error(item.Mark(), fmt::format("duplicate check name '{}' (first defined at line {})",
-                                                       c->name, it->second));
-                        continue;
+                    // Names are compared even when a check has other problems: both get reported at once.
+                    if (item.IsMap()) {
+                        const YAML::Node name = item["name"];
+                        if (name.IsDefined() && name.IsScalar()) {
+                            auto [it, fresh] = seen.emplace(name.Scalar(), item.Mark().line + 1);
+                            if (!fresh) {
+                                error(item.Mark(), fmt::format("duplicate check name '{}' (first defined at line {})",
+                                                               shorten(name.Scalar()), it->second));
+                                continue;
+                            }
+                        }
                     }
-                    cfg.checks.push_back(std::move(*c));
+                    if (auto c = load_check(item, d)) cfg.checks.push_back(std::move(*c));
                 }
             }
         }
@@ -682,11 +686,14 @@ load_result parse_config(std::string_view text, std::string path) {
             l.error(YAML::Mark(), std::string("cannot read the file: ") + e.what());
         }
     }
-    result.diagnostics = std::move(l.diags);
     if (!l.has_errors()) {
         cfg.path = path;
         result.cfg = std::move(cfg);
     }
+    // In file order, as a person reads them next to the file.
+    std::stable_sort(l.diags.begin(), l.diags.end(),
+                     [](const diagnostic& a, const diagnostic& b) { return std::tie(a.line, a.column) < std::tie(b.line, b.column); });
+    result.diagnostics = std::move(l.diags);
     return result;
 }
 

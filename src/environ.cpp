@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include <boost/json/serialize.hpp>
+#include "heartbeat/json_text.hpp"
 #include <boost/version.hpp>
 #include <fmt/format.h>
 #include <openssl/opensslv.h>
@@ -55,7 +55,7 @@ probe_answer environ_reporter::render(const std::vector<entry_ptr>& checks, cons
     }
     body["status"] = ok;
     body["checks"] = std::move(list);
-    return {ok, json::serialize(body)};
+    return {ok, to_json_text(body)};
 }
 
 }  // namespace heartbeat

@@ -1,5 +1,7 @@
 #include "heartbeat/logging.hpp"
 
+#include "heartbeat/json_text.hpp"
+
 #include <chrono>
 #include <ctime>
 
@@ -10,24 +12,6 @@
 #include <spdlog/spdlog.h>
 
 namespace heartbeat {
-
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-                else out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
 
 namespace {
 
@@ -41,11 +25,12 @@ public:
         std::tm tm{};
         gmtime_r(&secs, &tm);
         auto level = spdlog::level::to_string_view(msg.level);
-        fmt::format_to(std::back_inserter(dest),
-                       "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"message\":\"{}\"}}\n",
-                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000,
-                       std::string_view(level.data(), level.size()),
-                       json_escape(std::string_view(msg.payload.data(), msg.payload.size())));
+        std::string line = fmt::format("{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"message\":",
+                                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                       ms % 1000, std::string_view(level.data(), level.size()));
+        append_json_string(line, std::string_view(msg.payload.data(), msg.payload.size()));
+        line += "}\n";
+        dest.append(line.data(), line.data() + line.size());
     }
     std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<json_formatter>(); }
 };

@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include <boost/json/serialize.hpp>
+#include "heartbeat/json_text.hpp"
 #include <fmt/format.h>
 
 namespace heartbeat {
@@ -89,7 +89,7 @@ probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const m
     body["status"] = a.ok;
     if (shutting_down) body["message"] = "shutting down";
     body["checks"] = std::move(list);
-    a.body = json::serialize(body);
+    a.body = to_json_text(body);
     return a;
 }
 

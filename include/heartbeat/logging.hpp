@@ -12,7 +12,4 @@ enum class log_format { text, json };
 /** Sends every log line to stderr in `format`, from `level` up. */
 void setup_logging(log_format format, spdlog::level::level_enum level);
 
-/** Escapes `s` for use inside a JSON string literal. */
-std::string json_escape(std::string_view s);
-
 }  // namespace heartbeat

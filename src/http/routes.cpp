@@ -1,6 +1,6 @@
 #include "heartbeat/http/routes.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "heartbeat/json_text.hpp"
 
 namespace heartbeat::http {
 
@@ -100,7 +100,7 @@ std::string message_body(std::string_view message) {
     json::object o;
     o["status"] = false;
     o["message"] = message;
-    return json::serialize(o);
+    return to_json_text(o);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/json/serialize.hpp>
+#include "heartbeat/json_text.hpp"
 #include <boost/json/object.hpp>
 #include <spdlog/spdlog.h>
 
@@ -36,7 +36,7 @@ void server::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     // Closing a session's socket ends its pending read or write; the coroutine then unregisters.
-    for (auto& [id, stream] : sessions_) stream->socket().close(ignored);
+    for (auto& [id, slot] : sessions_) slot.stream->socket().close(ignored);
 }
 
 net::awaitable<void> server::accept_loop() {
@@ -52,14 +52,26 @@ net::awaitable<void> server::accept_loop() {
             }
             continue;
         }
-        if (sessions_.size() >= limits_.max_connections) {
-            // At the cap a new client costs one accept and one close, nothing more.
+        if (sessions_.size() >= limits_.max_connections && !make_room()) {
+            // Every connection is busy with a request: a new client costs one accept and one close.
             boost::system::error_code ignored;
             socket.close(ignored);
             continue;
         }
         net::co_spawn(ex_, session(std::move(socket), next_id_++), net::detached);
     }
+}
+
+bool server::make_room() {
+    for (auto& [id, slot] : sessions_) {
+        if (!slot.reading) continue;
+        // Closing ends its pending read; the session unregisters itself when it resumes.
+        boost::system::error_code ignored;
+        slot.stream->socket().close(ignored);
+        slot.reading = false;  // not a candidate twice
+        return true;
+    }
+    return false;
 }
 
 namespace {
@@ -73,7 +85,7 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_vi
     json::object o;
     o["status"] = false;
     o["message"] = message;
-    res.body() = json::serialize(o);
+    res.body() = to_json_text(o);
     res.prepare_payload();
     return res;
 }
@@ -82,7 +94,7 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_vi
 
 net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t id) {
     beast::tcp_stream stream(std::move(socket));
-    sessions_[id] = &stream;
+    sessions_[id] = session_slot{&stream, true};
     beast::flat_buffer buffer;
     for (;;) {
         // Read: a whole request within the time limit, head and body within their caps.
@@ -90,7 +102,9 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
         parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
         parser.body_limit(limits_.body_limit);
         stream.expires_after(limits_.request_timeout);
+        sessions_[id].reading = true;
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+        sessions_[id].reading = false;
         if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
             stream.expires_after(std::chrono::seconds(2));
             co_await bhttp::async_write(stream, refusal(bhttp::status::request_header_fields_too_large,

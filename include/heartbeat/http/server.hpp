@@ -42,7 +42,10 @@ public:
     void start();
     /** Stops accepting and closes every connection. */
     void stop();
-    /** Open connections now. */
+    /**
+     * Open connections now. At the cap, a new client evicts the oldest connection that is still
+     * waiting for its request, so that idle or slow clients can never lock a probe out.
+     */
     std::size_t connections() const { return sessions_.size(); }
     /** Requests answered so far. */
     std::uint64_t requests() const { return requests_; }
@@ -55,7 +58,14 @@ private:
     request_handler handler_;
     server_limits limits_;
     net::ip::tcp::acceptor acceptor_;
-    std::map<std::uint64_t, beast::tcp_stream*> sessions_;
+    /** A live connection: its stream, and whether it is waiting for a request (and so may be evicted). */
+    struct session_slot {
+        beast::tcp_stream* stream = nullptr;
+        bool reading = true;
+    };
+    bool make_room();
+
+    std::map<std::uint64_t, session_slot> sessions_;  // by id: oldest first
     std::uint64_t next_id_ = 0;
     std::uint64_t requests_ = 0;
     bool stopped_ = false;

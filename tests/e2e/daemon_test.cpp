@@ -1,0 +1,271 @@
+#define BOOST_TEST_MODULE e2e
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+
+#include "child.hpp"
+#include "http_client.hpp"
+#include "loopback.hpp"
+
+using namespace heartbeat::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+const std::string base = "/.well-known/heartbeat";
+
+/** heartbeatd serving `config` on 127.0.0.1 at a free port, as a user starts it. */
+struct heartbeatd {
+    temp_dir dir;
+    std::string config_path;
+    std::unique_ptr<child> proc;
+    std::uint16_t port = 0;
+
+    explicit heartbeatd(const std::string& config, std::vector<std::string> extra = {},
+                    std::map<std::string, std::string> env = {}) {
+        config_path = dir.write("heartbeat.yaml", config);
+        std::vector<std::string> argv = {HEARTBEAT_BINARY, "serve", "--config", config_path, "--listen",
+                                         "127.0.0.1:0"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        proc = std::make_unique<child>(argv, env);
+        auto m = proc->wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
+        BOOST_TEST_REQUIRE(m.has_value(), proc->stderr_text());
+        port = static_cast<std::uint16_t>(std::stoi((*m)[1]));
+    }
+    http_reply get(const std::string& target, const std::string& method = "GET") {
+        return request(port, target, method, 10000);
+    }
+};
+
+json::object body_of(const http_reply& r) { return json::parse(r.body).as_object(); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_endpoint_over_real_http) {
+    scripted_server up([](int) {});
+    auto down = refused_port();
+    temp_dir files;
+    auto alive = files.write("alive", "x");
+    heartbeatd d("checks:\n"
+             "  - {name: api, type: tcp, host: 127.0.0.1, port: " + std::to_string(up.port()) +
+             ", probes: [readiness, liveliness, startup]}\n"
+             "  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(down) + ", probes: [readiness]}\n"
+             "  - {name: alive, type: file, path: " + alive + ", probes: [liveliness], interval: 0}\n"
+             "  - {name: off, type: file, path: /nonexistent, enabled: false}\n");
+
+    auto ready = d.get(base + "/readiness");
+    BOOST_TEST(ready.status == 500);
+    BOOST_TEST(ready.header("content-type") == "application/json");
+    BOOST_TEST(ready.header("cache-control") == "no-store");
+    auto rb = body_of(ready);
+    BOOST_TEST(rb.at("status").as_bool() == false);
+    BOOST_TEST(rb.at("checks").at("api").at("status").as_bool() == true);
+    BOOST_TEST(rb.at("checks").at("api").at("message").as_string() == "ok");
+    BOOST_TEST(rb.at("checks").at("db").at("message").as_string() ==
+               "connect 127.0.0.1:" + std::to_string(down) + ": connection refused");
+    BOOST_TEST(rb.at("checks").at("db").at("duration_ms").is_number());
+    BOOST_TEST(!rb.at("checks").as_object().contains("off"));
+
+    BOOST_TEST(d.get(base + "/readiness/").status == 500);
+    BOOST_TEST(d.get(base + "/readiness?exclude=db").status == 200);
+    BOOST_TEST(d.get(base + "/readiness/api").status == 200);
+    BOOST_TEST(d.get(base + "/readiness/db").status == 500);
+    BOOST_TEST(d.get(base + "/readiness/nope").status == 404);
+    BOOST_TEST(d.get(base + "/readiness/alive").status == 404);  // not a readiness check
+
+    auto verbose = d.get(base + "/readiness?verbose");
+    BOOST_TEST(verbose.status == 500);
+    BOOST_TEST(verbose.header("content-type") == "text/plain; charset=utf-8");
+    BOOST_TEST(verbose.body.find("[+]api ok\n") != std::string::npos, verbose.body);
+    BOOST_TEST(verbose.body.find("[-]db failed: connect 127.0.0.1:") != std::string::npos, verbose.body);
+    BOOST_TEST(verbose.body.ends_with("readiness check failed\n"), verbose.body);
+
+    auto live = d.get(base + "/liveliness");
+    BOOST_TEST(live.status == 200, live.body);
+    BOOST_TEST(body_of(live).at("checks").as_object().size() == 2u);
+    BOOST_TEST(d.get(base + "/liveness").status == 200);
+    BOOST_TEST(d.get(base + "/startup").status == 200);
+
+    auto head = d.get(base + "/readiness", "HEAD");
+    BOOST_TEST(head.status == 500);
+    BOOST_TEST(head.body.empty());
+    BOOST_TEST(std::stoul(head.header("content-length")) > 0u);
+
+    auto env = d.get(base + "/environ");
+    BOOST_TEST(env.status == 200);
+    BOOST_TEST(body_of(env).at("heartbeat").at("version").is_string());
+
+    auto post = d.get(base + "/readiness", "POST");
+    BOOST_TEST(post.status == 405);
+    BOOST_TEST(post.header("allow") == "GET, HEAD");
+    BOOST_TEST(d.get("/nope").status == 404);
+    BOOST_TEST(d.get(base + "/ready").status == 404);
+
+    d.proc->signal(SIGTERM);
+    BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_probe_without_checks_answers_200) {
+    heartbeatd d("checks: []\n");
+    for (auto p : {"/readiness", "/liveliness", "/startup"}) {
+        auto r = d.get(base + p);
+        BOOST_TEST(r.status == 200);
+        BOOST_TEST(r.body == R"({"status":true,"checks":{}})");
+    }
+    d.proc->signal(SIGINT);
+    BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(fifty_slow_checks_answer_in_well_under_a_second) {
+    silent_listener silent;
+    std::string cfg = "checks:\n";
+    for (int i = 0; i < 50; ++i)
+        cfg += "  - {name: slow" + std::to_string(i) + ", type: tcp, host: 127.0.0.1, port: " +
+               std::to_string(silent.port()) + ", expect: x, timeout: 300ms, interval: 0}\n";
+    heartbeatd d(cfg);
+    auto start = std::chrono::steady_clock::now();
+    auto r = d.get(base + "/readiness");
+    auto took = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(r.status == 500);
+    auto b = body_of(r);
+    BOOST_TEST(b.at("checks").as_object().size() == 50u);
+    BOOST_TEST(b.at("checks").at("slow7").at("message").as_string().starts_with("timed out after 300ms"));
+    BOOST_TEST(took >= 300ms);
+    BOOST_TEST(took < 600ms);
+}
+
+BOOST_AUTO_TEST_CASE(startup_latches_once_passed) {
+    temp_dir files;
+    std::string flag = files.path() + "/ready";
+    heartbeatd d("checks:\n  - {name: boot, type: file, path: " + flag + ", probes: [startup, readiness], interval: 0}\n");
+    BOOST_TEST(d.get(base + "/startup").status == 500);
+    files.write("ready", "");
+    // interval 0 reuses a result for 1 s: poll, capped, until the file is seen.
+    BOOST_TEST(poll_until([&] { return d.get(base + "/startup").status == 200; }));
+    std::remove(flag.c_str());
+    BOOST_TEST(poll_until([&] { return d.get(base + "/readiness").status == 500; }));
+    BOOST_TEST(d.get(base + "/startup").status == 200);  // latched
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_fails_readiness_at_once_and_exits_0_after_the_delay) {
+    scripted_server up([](int) {});
+    heartbeatd d("server: {shutdown_delay: 2s}\nchecks:\n  - {name: api, type: tcp, host: 127.0.0.1, port: " +
+             std::to_string(up.port()) + ", probes: [readiness, liveliness]}\n");
+    BOOST_TEST(d.get(base + "/readiness").status == 200);
+    d.proc->signal(SIGTERM);
+    BOOST_TEST_REQUIRE(d.proc->wait_for_line(std::regex("SIGTERM received")).has_value());
+    auto r = d.get(base + "/readiness");
+    BOOST_TEST(r.status == 500);
+    BOOST_TEST(body_of(r).at("message").as_string() == "shutting down");
+    BOOST_TEST(d.get(base + "/liveliness").status == 200);
+    auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(d.proc->wait_exit(10000).value_or(-1) == 0);
+    BOOST_TEST((std::chrono::steady_clock::now() - start) < 2500ms);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_signal_stops_at_once) {
+    heartbeatd d("server: {shutdown_delay: 60s}\n");
+    d.proc->signal(SIGTERM);
+    BOOST_TEST_REQUIRE(d.proc->wait_for_line(std::regex("SIGTERM received")).has_value());
+    d.proc->signal(SIGINT);
+    BOOST_TEST(d.proc->wait_exit(5000).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(validate_prints_problems_and_exit_codes) {
+    temp_dir dir;
+    auto good = dir.write("good.yaml", "checks:\n  - {name: a, type: file, path: /}\n  - {name: b, type: file, path: /}\n");
+    auto r = run({HEARTBEAT_BINARY, "validate", "--config", good});
+    BOOST_TEST(r.code == 0);
+    BOOST_TEST(r.out == "ok: 2 checks\n");
+    auto bad = dir.write("bad.yaml", "checks:\n  - name: a\n    type: tcp\n    host: h\n    port: 0\n    tmeout: 1s\n");
+    r = run({HEARTBEAT_BINARY, "validate", "--config", bad});
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.out.find(bad + ":5:11: 'port' must be a whole number from 1 to 65535, got '0'\n") != std::string::npos, r.out);
+    BOOST_TEST(r.out.find(bad + ":6:5: unknown key 'tmeout' in check 'a' (did you mean 'timeout'?)\n") != std::string::npos, r.out);
+    // serve refuses the same file with the same messages.
+    auto s = run({HEARTBEAT_BINARY, "serve", "--config", bad, "--listen", "127.0.0.1:0"});
+    BOOST_TEST(s.code == 1);
+    BOOST_TEST(s.err.find(bad + ":6:5: unknown key 'tmeout'") != std::string::npos, s.err);
+    auto bin = dir.write("garbage.yaml", std::string("\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe", 13));
+    r = run({HEARTBEAT_BINARY, "validate", "--config", bin});
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(!r.out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(config_discovery) {
+    // A named file that does not exist is an error, whether named by flag or environment.
+    auto r = run({HEARTBEAT_BINARY, "serve", "--config", "/nonexistent/h.yaml", "--listen", "127.0.0.1:0"});
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.err.find("/nonexistent/h.yaml:0:0: cannot open the file") != std::string::npos, r.err);
+    r = run({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"}, {{"HEARTBEAT_CONFIG", "/nonexistent/e.yaml"}});
+    BOOST_TEST(r.code == 1);
+    // $HEARTBEAT_CONFIG is used when there is no flag.
+    temp_dir dir;
+    auto cfg = dir.write("h.yaml", "checks: [{name: viaenv, type: file, path: /}]\n");
+    auto c = run({HEARTBEAT_BINARY, "check"}, {{"HEARTBEAT_CONFIG", cfg}});
+    BOOST_TEST(c.code == 0, c.err);
+    BOOST_TEST(c.out.find("viaenv") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks) {
+    // Only meaningful where the default path is absent, as on build machines.
+    if (std::ifstream("/etc/heartbeat/heartbeat.yaml")) return;
+    child c({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"}, {{"HEARTBEAT_CONFIG", ""}});
+    BOOST_TEST(c.wait_for_line(std::regex("no config file")).has_value());
+    auto m = c.wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
+    BOOST_TEST_REQUIRE(m.has_value());
+    auto r = request(static_cast<std::uint16_t>(std::stoi((*m)[1])), base + "/readiness");
+    BOOST_TEST(r.status == 200);
+    c.signal(SIGTERM);
+    BOOST_TEST(c.wait_exit().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(check_command_runs_a_probe_once) {
+    temp_dir dir;
+    auto port = refused_port();
+    auto cfg = dir.write("c.yaml", "checks:\n  - {name: root, type: file, path: /, probes: [liveliness]}\n"
+                                   "  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(port) +
+                                       "}\n");
+    auto live = run({HEARTBEAT_BINARY, "check", "--config", cfg, "liveliness"});
+    BOOST_TEST(live.code == 0);
+    BOOST_TEST(json::parse(live.out).at("status").as_bool() == true);
+    auto ready = run({HEARTBEAT_BINARY, "check", "--config", cfg});
+    BOOST_TEST(ready.code == 1);
+    BOOST_TEST(json::parse(ready.out).at("checks").at("db").at("status").as_bool() == false);
+}
+
+BOOST_AUTO_TEST_CASE(version_help_and_bad_usage) {
+    auto v = run({HEARTBEAT_BINARY, "--version"});
+    BOOST_TEST(v.code == 0);
+    BOOST_TEST(v.out.starts_with("heartbeatd "));
+    auto h = run({HEARTBEAT_BINARY, "--help"});
+    BOOST_TEST(h.code == 0);
+    BOOST_TEST(h.out.find("Usage:") != std::string::npos);
+    auto bad = run({HEARTBEAT_BINARY, "--frobnicate"});
+    BOOST_TEST(bad.code == 1);
+    BOOST_TEST(bad.err.find("unknown option '--frobnicate'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(json_logs_are_one_object_per_line) {
+    heartbeatd d("checks: []\n", {"--log-format", "json"});
+    d.proc->signal(SIGTERM);
+    BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
+    std::istringstream lines(d.proc->stderr_text());
+    std::string line;
+    int count = 0;
+    while (std::getline(lines, line)) {
+        auto o = json::parse(line).as_object();
+        BOOST_TEST(o.contains("time"));
+        BOOST_TEST(o.contains("level"));
+        BOOST_TEST(o.contains("message"));
+        ++count;
+    }
+    BOOST_TEST(count >= 3);
+}

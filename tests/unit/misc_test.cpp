@@ -1,0 +1,204 @@
+#define BOOST_TEST_MODULE misc
+#include <boost/test/unit_test.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include "heartbeat/checks/file.hpp"
+#include "heartbeat/checks/tcp.hpp"
+#include "heartbeat/cli.hpp"
+#include "heartbeat/json_text.hpp"
+#include "heartbeat/probes.hpp"
+#include "heartbeat/url.hpp"
+
+using namespace heartbeat;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_CASE(json_text_is_plain_and_valid) {
+    json::object o;
+    o["a"] = 0.4;
+    o["b"] = 12.0;
+    o["c"] = "line\n\"q\"\x01";
+    o["d"] = std::string("bad \xff utf8 \xc3\xa9");
+    o["e"] = json::array{1, true, nullptr};
+    auto text = to_json_text(o);
+    BOOST_TEST(text == R"({"a":0.4,"b":12,"c":"line\n\"q\"\u0001","d":"bad \ufffd utf8 é","e":[1,true,null]})");
+    BOOST_CHECK_NO_THROW(boost::json::parse(text));
+}
+
+BOOST_AUTO_TEST_CASE(urls) {
+    auto u = parse_url("https://user:pw@example.com:8443/a/b?x=1#frag");
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(u->tls);
+    BOOST_TEST(u->host == "example.com");
+    BOOST_TEST(u->port == 8443);
+    BOOST_TEST(u->target == "/a/b?x=1");
+    BOOST_TEST(u->userinfo == "user:pw");
+    BOOST_TEST(u->redacted() == "https://example.com:8443/a/b?x=1");
+    auto v6 = parse_url("http://[::1]/");
+    BOOST_TEST(v6->host == "::1");
+    BOOST_TEST(v6->port == 80);
+    BOOST_TEST(v6->redacted() == "http://[::1]:80/");
+    BOOST_TEST(parse_url("http://h?q")->target == "/?q");
+    std::string why;
+    BOOST_TEST(!parse_url("ftp://x", &why));
+    BOOST_TEST(why == "must start with http:// or https://");
+    BOOST_TEST(!parse_url("http://", &why));
+    BOOST_TEST(!parse_url("http://h:0/"));
+    BOOST_TEST(!parse_url("http://h:99999/"));
+    BOOST_TEST(!parse_url("http://h/a b"));
+    BOOST_TEST(is_loopback_host("127.0.0.1"));
+    BOOST_TEST(is_loopback_host("localhost"));
+    BOOST_TEST(is_loopback_host("[::1]"));
+    BOOST_TEST(!is_loopback_host("postgres"));
+}
+
+BOOST_AUTO_TEST_CASE(command_lines) {
+    auto r = parse_cli({});
+    BOOST_TEST((r.options->cmd == cli_options::command::serve));
+    r = parse_cli({"serve", "--config", "x.yaml", "--listen", "[::]:9000", "--log-format=json", "--log-level", "debug"});
+    BOOST_TEST_REQUIRE(r.options.has_value());
+    BOOST_TEST(r.options->config_path.value() == "x.yaml");
+    BOOST_TEST(r.options->listen.value() == "[::]:9000");
+    BOOST_TEST((r.options->format == log_format::json));
+    BOOST_TEST((r.options->level == spdlog::level::debug));
+    r = parse_cli({"check", "--config", "x", "liveness"});
+    BOOST_TEST(r.options->probe == "liveness");
+    r = parse_cli({"probe", "http://127.0.0.1:1/x", "--timeout", "250ms"});
+    BOOST_TEST(r.options->url == "http://127.0.0.1:1/x");
+    BOOST_TEST((r.options->timeout == 250ms));
+    BOOST_TEST((parse_cli({"--version"}).options->cmd == cli_options::command::version));
+    BOOST_TEST((parse_cli({"validate", "--help"}).options->cmd == cli_options::command::help));
+    BOOST_TEST(!parse_cli({"validate"}).options);
+    BOOST_TEST(!parse_cli({"--bogus"}).options);
+    BOOST_TEST(!parse_cli({"check", "--config", "x", "nosuchprobe"}).options);
+    BOOST_TEST(!parse_cli({"--listen", "nope"}).options);
+    BOOST_TEST(!parse_cli({"--log-level", "loud"}).options);
+    BOOST_TEST(!parse_cli({"serve", "extra"}).options);
+    BOOST_TEST(usage().find("heartbeatd validate --config PATH") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(file_verdicts) {
+    auto now = std::chrono::system_clock::now();
+    file_spec s;
+    s.path = "/x";
+    file_facts missing;
+    missing.error = ENOENT;
+    BOOST_TEST(judge_file(s, missing, now).message == "/x does not exist");
+    file_facts f;
+    f.is_regular = true;
+    f.size = 10;
+    f.modified = now - 40s;
+    BOOST_TEST(judge_file(s, f, now).ok);
+    s.kind_ = file_spec::kind::dir;
+    BOOST_TEST(judge_file(s, f, now).message == "/x exists but is not a directory");
+    s.kind_ = file_spec::kind::file;
+    s.min_size = 11;
+    BOOST_TEST(judge_file(s, f, now).message == "/x is 10 bytes, less than min_size 11");
+    s.min_size.reset();
+    s.max_age = 30s;
+    BOOST_TEST(judge_file(s, f, now).message == "/x was last modified 40s ago, more than max_age 30s");
+    s.max_age = 1min;
+    BOOST_TEST(judge_file(s, f, now).ok);
+    file_facts denied;
+    denied.error = EACCES;
+    BOOST_TEST(judge_file(s, denied, now).message == "cannot stat /x: Permission denied");
+}
+
+BOOST_AUTO_TEST_CASE(printable_peer_bytes) {
+    BOOST_TEST(printable("+PONG\r\n") == "+PONG\\r\\n");
+    BOOST_TEST(printable(std::string("\x00\x7f", 2)) == "\\x00\\x7f");
+    BOOST_TEST(printable(std::string(100, 'a')).size() == 83u);
+}
+
+BOOST_AUTO_TEST_CASE(times_are_rfc3339) {
+    std::chrono::system_clock::time_point t{std::chrono::milliseconds(1'700'000'000'123)};
+    BOOST_TEST(rfc3339(t) == "2023-11-14T22:13:20.123Z");
+}
+
+namespace {
+/** Entries for rendering tests; the io_context only provides an executor and never runs. */
+struct entries {
+    net::io_context ioc;
+    entry_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok, duration interval = 10s) {
+        check_config c;
+        c.name = std::move(name);
+        c.probes = std::move(probes);
+        c.interval = interval;
+        c.spec = tcp_spec{"127.0.0.1", 1, {}, {}};
+        auto e = std::make_shared<check_entry>(c, ioc.get_executor());
+        if (ok) {
+            e->last = *ok ? success() : failure("connect 127.0.0.1:1: connection refused");
+            e->last.elapsed = 1500us;
+            e->last.data["status_code"] = 503;
+            e->last.data["status"] = "data loses to status";
+            e->state.on_result(*ok, steady_clock::now());
+        }
+        all.push_back(e);
+        return e;
+    }
+    std::vector<entry_ptr> all;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(probe_bodies) {
+    entries es;
+    es.add("db", {probe::readiness, probe::liveliness}, false);
+    es.add("cache", {probe::readiness}, true);
+    es.add("boot", {probe::startup}, true);
+    es.add("pending", {probe::liveliness}, std::nullopt);
+    auto at = moment::now();
+
+    auto ready = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, false, false);
+    BOOST_TEST(!ready.ok);
+    auto body = boost::json::parse(ready.body).as_object();
+    BOOST_TEST(body.at("status").as_bool() == false);
+    auto& db = body.at("checks").at("db").as_object();
+    BOOST_TEST(db.at("status").as_bool() == false);
+    BOOST_TEST(db.at("message").as_string() == "connect 127.0.0.1:1: connection refused");
+    BOOST_TEST(db.at("duration_ms").as_double() == 1.5);
+    BOOST_TEST(db.at("status_code").as_int64() == 503);
+    BOOST_TEST(db.at("consecutive_failures").as_int64() == 1);
+    BOOST_TEST(db.contains("checked_at"));
+    BOOST_TEST(db.contains("since"));
+    BOOST_TEST(body.at("checks").at("cache").at("status").as_bool() == true);
+    BOOST_TEST(!body.at("checks").as_object().contains("boot"));
+
+    auto excluded = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {{}, {"db"}}), at, false, false);
+    BOOST_TEST(excluded.ok);
+    auto only = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {"db", {}}), at, false, false);
+    BOOST_TEST(boost::json::parse(only.body).at("checks").as_object().size() == 1u);
+
+    auto live = render_probe(probe::liveliness, select_checks(es.all, probe::liveliness, {}), at, false, false);
+    auto lb = boost::json::parse(live.body);
+    BOOST_TEST(lb.at("checks").at("pending").at("message").as_string() == "not run yet");
+
+    auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, false, true);
+    BOOST_TEST(verbose.body ==
+               "[-]db failed: connect 127.0.0.1:1: connection refused\n[+]cache ok\nreadiness check failed\n");
+
+    auto empty = render_probe(probe::startup, {}, at, false, false);
+    BOOST_TEST(empty.ok);
+    BOOST_TEST(empty.body == R"({"status":true,"checks":{}})");
+}
+
+BOOST_AUTO_TEST_CASE(draining_fails_readiness_only) {
+    entries es;
+    es.add("cache", {probe::readiness, probe::liveliness}, true);
+    auto at = moment::now();
+    auto ready = render_probe(probe::readiness, es.all, at, true, false);
+    BOOST_TEST(!ready.ok);
+    BOOST_TEST(boost::json::parse(ready.body).at("message").as_string() == "shutting down");
+    BOOST_TEST(render_probe(probe::liveliness, es.all, at, true, false).ok);
+}
+
+BOOST_AUTO_TEST_CASE(stale_results_fail_with_a_reason_and_startup_latches) {
+    entries es;
+    auto e = es.add("cache", {probe::readiness, probe::startup}, true, 1s);
+    moment later{steady_clock::now() + 10s, std::chrono::system_clock::now() + 10s};
+    auto o = check_json(*e, probe::readiness, later);
+    BOOST_TEST(o.at("status").as_bool() == false);
+    BOOST_TEST(o.at("message").as_string().starts_with("stale: last run 10s ago, expected every 1s"));
+    BOOST_TEST(check_json(*e, probe::startup, later).at("status").as_bool() == true);
+    e->state.on_result(false, steady_clock::now());
+    BOOST_TEST(check_json(*e, probe::startup, moment::now()).at("status").as_bool() == true);
+}

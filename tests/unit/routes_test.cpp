@@ -1,0 +1,145 @@
+#define BOOST_TEST_MODULE routes
+#include <boost/test/unit_test.hpp>
+
+#include "heartbeat/http/routes.hpp"
+
+using namespace heartbeat;
+using namespace heartbeat::http;
+using bhttp::verb;
+
+namespace {
+server_config srv;
+
+route get(std::string_view target) { return parse_route(verb::get, target, srv); }
+
+/** A state with fixed answers: readiness passes with checks a and b; liveliness fails. */
+class fake_state final : public state_view {
+public:
+    mutable std::vector<route> asked;
+    bool has_check(probe p, const std::string& name) const override {
+        return p == probe::readiness && (name == "a" || name == "b");
+    }
+    probe_answer answer(const route& r) const override {
+        asked.push_back(r);
+        if (r.verbose) return {r.which == probe::readiness, "[+]a ok\nreadiness check passed\n"};
+        return {r.which == probe::readiness, R"({"status":true,"checks":{}})"};
+    }
+    std::string environ() const override { return R"({"status":false})"; }
+    std::string metrics() const override { return "heartbeat_build_info{version=\"x\"} 1\n"; }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(probe_paths) {
+    BOOST_TEST((get("/.well-known/heartbeat/readiness").what == route::kind::probe));
+    BOOST_TEST((get("/.well-known/heartbeat/readiness/").which == probe::readiness));
+    BOOST_TEST((get("/.well-known/heartbeat/liveliness").which == probe::liveliness));
+    BOOST_TEST((get("/.well-known/heartbeat/liveness").which == probe::liveliness));
+    BOOST_TEST((get("/.well-known/heartbeat/startup").which == probe::startup));
+    BOOST_TEST((get("/.well-known/heartbeat/environ").what == route::kind::environ));
+    BOOST_TEST((get("/metrics").what == route::kind::metrics));
+    BOOST_TEST((get("/metrics/").what == route::kind::metrics));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_paths_are_not_found) {
+    for (auto t : {"/", "/.well-known/heartbeat", "/.well-known/heartbeat/", "/.well-known/heartbeat/ready",
+                   "/.well-known/heartbeatx/readiness", "/.well-known/heartbeat/readiness/a/b",
+                   "/.well-known/heartbeat/readiness//", "/metricsx", "readiness", ""})
+        BOOST_TEST((get(t).what == route::kind::not_found), t);
+}
+
+BOOST_AUTO_TEST_CASE(per_check_paths_and_queries) {
+    auto r = get("/.well-known/heartbeat/readiness/database");
+    BOOST_TEST(r.select.only.value() == "database");
+    auto e = get("/.well-known/heartbeat/readiness?exclude=a&exclude=b%2Dc&exclude=d,e");
+    BOOST_TEST((e.select.exclude == std::vector<std::string>{"a", "b-c", "d", "e"}));
+    BOOST_TEST(!e.verbose);
+    BOOST_TEST(get("/.well-known/heartbeat/readiness?verbose").verbose);
+    BOOST_TEST(get("/.well-known/heartbeat/readiness?verbose=1").verbose);
+    BOOST_TEST(!get("/.well-known/heartbeat/readiness?verbose=false").verbose);
+    BOOST_TEST(get("/.well-known/heartbeat/readiness/?verbose&exclude=x").verbose);
+    auto env_check = get("/.well-known/heartbeat/environ/versions");
+    BOOST_TEST((env_check.what == route::kind::probe));
+    BOOST_TEST((env_check.which == probe::environ));
+}
+
+BOOST_AUTO_TEST_CASE(methods) {
+    BOOST_TEST(parse_route(verb::head, "/.well-known/heartbeat/readiness", srv).head);
+    for (auto m : {verb::post, verb::put, verb::delete_, verb::options, verb::patch})
+        BOOST_TEST((parse_route(m, "/.well-known/heartbeat/readiness", srv).what == route::kind::method_not_allowed));
+    // An unknown path stays 404 whatever the method.
+    BOOST_TEST((parse_route(verb::post, "/nope", srv).what == route::kind::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(configured_base_and_metrics_paths) {
+    server_config s;
+    s.base_path = "/health";
+    s.metrics_path = "/internal/metrics";
+    BOOST_TEST((parse_route(verb::get, "/health/readiness", s).what == route::kind::probe));
+    BOOST_TEST((parse_route(verb::get, "/.well-known/heartbeat/readiness", s).what == route::kind::not_found));
+    BOOST_TEST((parse_route(verb::get, "/internal/metrics", s).what == route::kind::metrics));
+    BOOST_TEST((parse_route(verb::get, "/metrics", s).what == route::kind::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(responses_carry_status_headers_and_body) {
+    fake_state st;
+    auto ok = respond(get("/.well-known/heartbeat/readiness"), st, 11, true);
+    BOOST_TEST(ok.result_int() == 200);
+    BOOST_TEST(ok[bhttp::field::content_type] == "application/json");
+    BOOST_TEST(ok[bhttp::field::cache_control] == "no-store");
+    BOOST_TEST(ok.body() == R"({"status":true,"checks":{}})");
+    BOOST_TEST(ok.keep_alive());
+
+    auto bad = respond(get("/.well-known/heartbeat/liveliness"), st, 11, false);
+    BOOST_TEST(bad.result_int() == 500);
+    BOOST_TEST(!bad.keep_alive());
+
+    auto env = respond(get("/.well-known/heartbeat/environ"), st, 11, true);
+    BOOST_TEST(env.result_int() == 200);  // environ describes; it never fails the request
+
+    auto nf = respond(get("/nope"), st, 11, true);
+    BOOST_TEST(nf.result_int() == 404);
+    BOOST_TEST(nf[bhttp::field::content_type] == "application/json");
+
+    auto na = respond(parse_route(verb::post, "/.well-known/heartbeat/readiness", srv), st, 11, true);
+    BOOST_TEST(na.result_int() == 405);
+    BOOST_TEST(na[bhttp::field::allow] == "GET, HEAD");
+
+    auto m = respond(get("/metrics"), st, 11, true);
+    BOOST_TEST(m[bhttp::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
+}
+
+BOOST_AUTO_TEST_CASE(head_has_the_headers_of_get_and_no_body) {
+    fake_state st;
+    auto g = respond(get("/.well-known/heartbeat/readiness"), st, 11, true);
+    auto h = respond(parse_route(verb::head, "/.well-known/heartbeat/readiness", srv), st, 11, true);
+    BOOST_TEST(h.result_int() == g.result_int());
+    BOOST_TEST(h.body().empty());
+    BOOST_TEST(h[bhttp::field::content_length] == g[bhttp::field::content_length]);
+    BOOST_TEST(h[bhttp::field::content_type] == g[bhttp::field::content_type]);
+}
+
+BOOST_AUTO_TEST_CASE(per_check_of_an_unknown_check_is_404_and_asks_nothing) {
+    fake_state st;
+    auto r = respond(get("/.well-known/heartbeat/readiness/zzz"), st, 11, true);
+    BOOST_TEST(r.result_int() == 404);
+    BOOST_TEST(st.asked.empty());
+    auto k = respond(get("/.well-known/heartbeat/readiness/a"), st, 11, true);
+    BOOST_TEST(k.result_int() == 200);
+    BOOST_TEST(st.asked.at(0).select.only.value() == "a");
+    auto l = respond(get("/.well-known/heartbeat/liveliness/a"), st, 11, true);
+    BOOST_TEST(l.result_int() == 404);
+}
+
+BOOST_AUTO_TEST_CASE(verbose_is_plain_text) {
+    fake_state st;
+    auto r = respond(get("/.well-known/heartbeat/readiness?verbose"), st, 11, true);
+    BOOST_TEST(r[bhttp::field::content_type] == "text/plain; charset=utf-8");
+    BOOST_TEST(r.body().ends_with("readiness check passed\n"));
+}
+
+BOOST_AUTO_TEST_CASE(http_10_is_answered_in_kind) {
+    fake_state st;
+    auto r = respond(get("/.well-known/heartbeat/readiness"), st, 10, false);
+    BOOST_TEST(r.version() == 10u);
+    BOOST_TEST(!r.keep_alive());
+}
