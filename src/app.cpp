@@ -1,17 +1,24 @@
 #include "heartbeat/app.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "heartbeat/checks/http.hpp"
 #include "heartbeat/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/http/server.hpp"
 #include "heartbeat/probes.hpp"
+#include "heartbeat/process.hpp"
 #include "heartbeat/scheduler.hpp"
+#include "heartbeat/url.hpp"
 
 namespace heartbeat {
 
@@ -65,6 +72,7 @@ public:
           cfg_(std::move(cfg)),
           path_(std::move(path)),
           pool_(2),
+          reaper_(ioc.get_executor()),
           sched_(ioc.get_executor(), [this](check_config c) { return run_check(std::move(c), context()); }),
           environ_(cfg_.environ),
           server_(ioc.get_executor(), [this](http::bhttp::request<http::bhttp::string_body> req) { return handle(std::move(req)); },
@@ -112,7 +120,7 @@ public:
     std::string metrics() const override { return "# metrics are not available yet\n"; }
 
 private:
-    run_context context() { return {ioc_.get_executor(), &pool_, nullptr}; }
+    run_context context() { return {ioc_.get_executor(), &pool_, &reaper_}; }
 
     static void log_transition(const check_entry& e, const transition& t) {
         if (!t.from) {
@@ -168,6 +176,8 @@ private:
         server_.stop();
         sched_.stop();
         signals_.cancel();
+        // Exec checks still running end with the daemon: killed, and reaped before we exit.
+        reaper_.kill_all_and_reap(std::chrono::seconds(5));
         spdlog::info("stopped");
         ioc_.stop();
     }
@@ -200,6 +210,7 @@ private:
     config cfg_;
     std::optional<std::string> path_;
     net::thread_pool pool_;
+    process_reaper reaper_;
     scheduler sched_;
     environ_reporter environ_;
     mutable probe_cache cache_;
@@ -219,6 +230,9 @@ int run_serve(const cli_options& options) {
     std::uint16_t port = cfg->server.port;
     if (options.listen) std::tie(host, port) = *parse_listen(*options.listen);
 
+    // Orphaned grandchildren of exec checks come back to us to be reaped (as they do to PID 1).
+    if (!process_reaper::become_subreaper()) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
+    if (::getpid() == 1) spdlog::info("running as PID 1: reaping every orphan");
     net::io_context ioc(1);
     daemon d(ioc, std::move(*cfg), src.path);
     if (!d.start(host, port)) return 1;
@@ -242,8 +256,9 @@ int run_check_once(const cli_options& options) {
 
     net::io_context ioc(1);
     net::thread_pool pool(2);
+    process_reaper reaper(ioc.get_executor());
     scheduler sched(ioc.get_executor(),
-                    [&](check_config c) { return run_check(std::move(c), run_context{ioc.get_executor(), &pool, nullptr}); },
+                    [&](check_config c) { return run_check(std::move(c), run_context{ioc.get_executor(), &pool, &reaper}); },
                     false);
     sched.apply(cfg->checks);
     auto checks = select_checks(sched.entries(), p, {});
@@ -255,15 +270,37 @@ int run_check_once(const cli_options& options) {
                                      : render_probe(p, checks, at, false, false);
         ok = a.ok;
         body = std::move(a.body);
+        ioc.stop();  // the SIGCHLD watch would keep run() going forever
     });
     ioc.run();
+    sched.stop();
+    reaper.kill_all_and_reap(std::chrono::seconds(5));
     std::cout << body << '\n';
     return ok ? 0 : 1;
 }
 
-int run_probe(const cli_options&) {
-    std::cerr << "heartbeatd probe: not available yet\n";
-    return 1;
+int run_probe(const cli_options& options) {
+    std::string why;
+    if (!parse_url(options.url, &why)) {
+        std::cerr << "heartbeatd probe: the URL " << why << '\n';
+        return 1;
+    }
+    http_spec spec;
+    spec.url = options.url;
+    net::io_context ioc(1);
+    std::optional<check_result> result;
+    net::co_spawn(ioc, run_http(spec, options.timeout, steady_clock::now() + options.timeout),
+                  [&](std::exception_ptr e, check_result r) {
+                      if (!e) result = std::move(r);
+                  });
+    // The check ends within its timeout; the cap here only guards against the impossible.
+    ioc.run_for(options.timeout + std::chrono::seconds(5));
+    if (!result) {
+        std::cerr << "heartbeatd probe: no answer\n";
+        return 1;
+    }
+    if (!result->ok) std::cerr << "heartbeatd probe: " << result->message << '\n';
+    return result->ok ? 0 : 1;
 }
 
 }  // namespace heartbeat

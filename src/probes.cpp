@@ -43,8 +43,10 @@ json::object check_json(const check_entry& e, probe p, const moment& at) {
         o["duration_ms"] = 0.0;
         return o;
     }
-    // The check's own data first, so that the standard keys below win over a key of the same name.
+    // The target's data first, then the check's facts, so that the standard keys below win over a
+    // key of the same name.
     for (const auto& [k, v] : e.last.data) o[k] = v;
+    for (const auto& [k, v] : e.last.facts) o[k] = v;
     o["status"] = reported_status(e, p, at);
     if (p != probe::startup && e.state.stale(at.steady)) {
         auto age = std::chrono::duration_cast<std::chrono::seconds>(at.steady - e.state.last_run());

@@ -17,7 +17,8 @@ struct check_result {
     bool ok = false;
     std::string message;  // "ok" or what went wrong, for a person on call
     duration elapsed{0};
-    json::object data;  // extra keys for the answer: status_code, exit_code, an exec check's JSON
+    json::object facts;  // what the check type reports besides status: status_code, exit_code
+    json::object data;   // what the target itself reported: an exec check's JSON object
 };
 
 /** A failing result; `elapsed` is filled in by whoever times the run. */

@@ -1,9 +1,155 @@
 #include "heartbeat/checks/exec.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+#include "heartbeat/checks/tcp.hpp"
+#include "heartbeat/process.hpp"
+
 namespace heartbeat {
 
-net::awaitable<check_result> run_exec(exec_spec, duration, steady_clock::time_point, run_context) {
-    co_return failure("exec checks are not implemented yet");
+namespace {
+
+using namespace boost::asio::experimental::awaitable_operators;
+
+constexpr std::size_t capture_cap = 64 * 1024;
+constexpr auto term_grace = std::chrono::milliseconds(200);
+
+/** Reads a pipe to its end, keeping the first 64 KiB and draining the rest. */
+net::awaitable<void> read_capped(std::shared_ptr<net::posix::stream_descriptor> pipe, std::shared_ptr<std::string> into) {
+    char buf[16384];
+    for (;;) {
+        auto [ec, n] = co_await pipe->async_read_some(net::buffer(buf), use_nothrow);
+        if (into->size() < capture_cap) into->append(buf, std::min(n, capture_cap - into->size()));
+        if (ec) co_return;  // EOF, or cancelled at the deadline
+    }
+}
+
+/** Waits for the command to exit, then kills what it left behind in its group; the wait status. */
+net::awaitable<std::optional<int>> exit_and_sweep(process_reaper* reaper, pid_t pid) {
+    auto status = co_await reaper->wait_exit(pid);
+    if (!status) co_return status;  // cancelled at the deadline: the caller terminates the group
+    // Whatever the command started and left running in its group would hold our pipes open
+    // and outlive the check: a check's processes end with it.
+    ::kill(-pid, SIGKILL);
+    co_return status;
+}
+
+/** After a timeout: TERM to the group, a short grace, KILL, and the wait for the exit. Detached. */
+net::awaitable<void> terminate_group(process_reaper* reaper, pid_t pid) {
+    auto ex = co_await net::this_coro::executor;
+    ::kill(-pid, SIGTERM);
+    net::steady_timer grace(ex, term_grace);
+    auto done = co_await (reaper->wait_exit(pid) || grace.async_wait(use_nothrow));
+    ::kill(-pid, SIGKILL);
+    if (done.index() != 0) co_await reaper->wait_exit(pid);
+    reaper->forget(pid);
+}
+
+std::string last_line(std::string_view text) {
+    while (!text.empty()) {
+        auto end = text.find_last_not_of(" \t\r\n");
+        if (end == std::string_view::npos) return {};
+        text = text.substr(0, end + 1);
+        auto start = text.find_last_of('\n');
+        auto line = text.substr(start == std::string_view::npos ? 0 : start + 1);
+        auto first = line.find_first_not_of(" \t\r");
+        if (first != std::string_view::npos) return std::string(line.substr(first, 200));
+        text = text.substr(0, start == std::string_view::npos ? 0 : start);
+    }
+    return {};
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return fmt::format("exit code {}", WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
+    return "ended abnormally";
+}
+
+}  // namespace
+
+net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_clock::time_point deadline,
+                                      run_context ctx) {
+    auto ex = co_await net::this_coro::executor;
+    if (!ctx.reaper) co_return failure("exec checks need the process reaper (internal error)");
+    process_reaper* reaper = ctx.reaper;
+
+    // Start: its own process group, output to pipes.
+    auto started = spawn_process({spec.argv, spec.env, spec.cwd});
+    if (auto* err = std::get_if<int>(&started))
+        co_return failure(fmt::format("cannot run {}: {}", spec.argv[0], std::strerror(*err)));
+    auto child = std::get<spawned>(started);
+    reaper->watch(child.pid);
+    auto out = std::make_shared<net::posix::stream_descriptor>(ex, child.out_fd);
+    auto err = std::make_shared<net::posix::stream_descriptor>(ex, child.err_fd);
+    auto out_text = std::make_shared<std::string>();
+    auto err_text = std::make_shared<std::string>();
+
+    // Wait for the exit and both pipes' end, or the deadline, whichever comes first.
+    net::steady_timer timer(ex, deadline);
+    struct group_guard {
+        // If this run is abandoned (cancelled on reload or shutdown), its group must not outlive it.
+        process_reaper* reaper;
+        pid_t pid;
+        bool armed = true;
+        ~group_guard() {
+            if (armed && !reaper->exited(pid)) ::kill(-pid, SIGKILL);
+        }
+    } guard{reaper, child.pid};
+    auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) && read_capped(err, err_text)) ||
+                             timer.async_wait(use_nothrow));
+    guard.armed = false;
+    boost::system::error_code ignored;
+    out->close(ignored);
+    err->close(ignored);
+
+    if (outcome.index() == 1) {
+        net::co_spawn(ex, terminate_group(reaper, child.pid), net::detached);
+        auto r = failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
+                                     format_duration(timeout)));
+        if (auto line = last_line(*err_text); !line.empty()) r.message += "; last output: " + line;
+        else if (auto l2 = last_line(*out_text); !l2.empty()) r.message += "; last output: " + l2;
+        co_return r;
+    }
+    auto status = std::get<0>(outcome);
+    reaper->forget(child.pid);
+    if (!status) co_return failure("lost track of the command (internal error)");
+
+    check_result r;
+    int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    r.ok = code == spec.expect_exit;
+    r.facts["exit_code"] = WIFEXITED(*status) ? json::value(code) : json::value(nullptr);
+
+    // A JSON object on stdout is data for the answer; any other output is text for the message.
+    std::string_view stdout_view = *out_text;
+    bool stdout_is_json = false;
+    auto first = stdout_view.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && stdout_view[first] == '{') {
+        boost::system::error_code jec;
+        auto v = json::parse(stdout_view, jec);
+        if (!jec && v.is_object()) {
+            stdout_is_json = true;
+            for (auto& [k, val] : v.as_object()) r.data[k] = val;
+        }
+    }
+    std::string out_line = stdout_is_json ? std::string() : last_line(*out_text);
+    std::string err_line = last_line(*err_text);
+    std::string line = r.ok ? (!out_line.empty() ? out_line : err_line) : (!err_line.empty() ? err_line : out_line);
+    if (r.ok) {
+        r.message = line.empty() ? "ok" : line;
+    } else {
+        r.message = fmt::format("{}, expected exit code {}", describe_status(*status), spec.expect_exit);
+        if (!line.empty()) r.message += ": " + line;
+    }
+    co_return r;
 }
 
 }  // namespace heartbeat

@@ -129,7 +129,7 @@ struct entries {
         if (ok) {
             e->last = *ok ? success() : failure("connect 127.0.0.1:1: connection refused");
             e->last.elapsed = 1500us;
-            e->last.data["status_code"] = 503;
+            e->last.facts["status_code"] = 503;
             e->last.data["status"] = "data loses to status";
             e->state.on_result(*ok, steady_clock::now());
         }
