@@ -15,6 +15,7 @@
 #include "heartbeat/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/http/server.hpp"
+#include "heartbeat/metrics.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process.hpp"
 #include "heartbeat/scheduler.hpp"
@@ -117,7 +118,13 @@ public:
     std::string environ() const override {
         return environ_.render(select_checks(sched_.entries(), probe::environ, {}), moment::now()).body;
     }
-    std::string metrics() const override { return "# metrics are not available yet\n"; }
+    std::string metrics() const override {
+        auto at = moment::now();
+        std::array<bool, 3> up{cache_.get(sched_, probe::readiness, draining_, at).ok,
+                               cache_.get(sched_, probe::liveliness, draining_, at).ok,
+                               cache_.get(sched_, probe::startup, draining_, at).ok};
+        return render_metrics({sched_, up, reload_, requests_, at, server_.connections()});
+    }
 
 private:
     run_context context() { return {ioc_.get_executor(), &pool_, &reaper_}; }
@@ -136,12 +143,25 @@ private:
     }
 
     net::awaitable<http::response> handle(http::bhttp::request<http::bhttp::string_body> req) {
+        auto started = steady_clock::now();
         auto r = http::parse_route(req.method(), req.target(), cfg_.server);
         if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
             // The only wait an answer may have: first results, and on-demand checks.
             co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
         }
-        co_return http::respond(r, *this, req.version(), req.keep_alive());
+        auto res = http::respond(r, *this, req.version(), req.keep_alive());
+        requests_.observe(handler_label(r), res.result_int(), steady_clock::now() - started);
+        co_return res;
+    }
+
+    /** A label from a fixed set, whatever the path: metrics cardinality stays bounded. */
+    static std::string_view handler_label(const http::route& r) {
+        switch (r.what) {
+            case http::route::kind::metrics: return "metrics";
+            case http::route::kind::environ: return "environ";
+            case http::route::kind::probe: return r.select.only ? "check" : probe_name(r.which);
+            default: return "other";
+        }
     }
 
     net::awaitable<void> handle_signals() {
@@ -193,9 +213,13 @@ private:
             else spdlog::error("{}", d.format(*path_));
         }
         if (!r.ok()) {
+            reload_.last_successful = false;
+            ++reload_.failures;
             spdlog::error("reload ({}) refused: {} has errors; the previous checks go on", why, *path_);
             return;
         }
+        reload_.last_successful = true;
+        reload_.last_success = std::chrono::system_clock::now();
         cfg_.checks = r.cfg->checks;
         cfg_.environ = r.cfg->environ;
         cfg_.server.base_path = r.cfg->server.base_path;
@@ -216,6 +240,8 @@ private:
     mutable probe_cache cache_;
     http::server server_;
     net::signal_set signals_;
+    request_metrics requests_;
+    reload_status reload_;
     bool draining_ = false;
     bool stopping_ = false;
 };

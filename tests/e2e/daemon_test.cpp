@@ -1,11 +1,15 @@
 #define BOOST_TEST_MODULE e2e
 #include <boost/test/unit_test.hpp>
 
+#include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
+#include <functional>
 
 #include <boost/json/parse.hpp>
 
@@ -268,4 +272,106 @@ BOOST_AUTO_TEST_CASE(json_logs_are_one_object_per_line) {
         ++count;
     }
     BOOST_TEST(count >= 3);
+}
+
+namespace {
+/** Descriptors a process holds, from /proc. */
+int fd_count(pid_t pid) {
+    int n = 0;
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+/** Zombie children of `parent`, from /proc. */
+int zombies_of(pid_t parent) {
+    int n = 0;
+    DIR* d = ::opendir("/proc");
+    while (dirent* e = ::readdir(d)) {
+        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), {});
+        auto close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid);
+        if (ppid == parent && state == 'Z') ++n;
+    }
+    ::closedir(d);
+    return n;
+}
+
+/** The smallest of `samples` readings of `fn` (a run in flight holds two pipes for a moment). */
+int min_of(const std::function<int()>& fn, int samples = 30) {
+    int best = fn();
+    for (int i = 1; i < samples; ++i) {
+        ::poll(nullptr, 0, 10);
+        best = std::min(best, fn());
+    }
+    return best;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(exec_checks_through_the_daemon_leave_no_zombie_and_no_descriptor) {
+    const std::string helper = HEARTBEAT_HELPER;
+    heartbeatd d("checks:\n"
+                 "  - {name: pass, type: exec, command: ['" + helper + "', exit, '0'], interval: 10ms}\n"
+                 "  - {name: fail, type: exec, command: ['" + helper + "', stderr, 'db down', '1'], interval: 10ms}\n"
+                 "  - {name: slow, type: exec, command: ['" + helper + "', sleep, '5'], timeout: 30ms, interval: 10ms}\n"
+                 "  - {name: orphan, type: exec, command: ['" + helper + "', grandchild, '5'], interval: 10ms}\n"
+                 "  - {name: flood, type: exec, command: ['" + helper + "', flood, '300000'], interval: 10ms}\n"
+                 "  - {name: shell, type: exec, command: 'echo {\\\"version\\\": \\\"1.0\\\"}', interval: 10ms, probes: [liveliness]}\n");
+    int fds_at_start = min_of([&] { return fd_count(d.proc->pid()); });
+    auto body = body_of(d.get(base + "/readiness"));
+    BOOST_TEST(body.at("checks").at("pass").at("exit_code").as_int64() == 0);
+    BOOST_TEST(body.at("checks").at("fail").at("message").as_string() == "exit code 1, expected exit code 0: db down");
+    BOOST_TEST(body.at("checks").at("slow").at("message").as_string().starts_with("timed out after 30ms"));
+    auto live = body_of(d.get(base + "/liveliness"));
+    BOOST_TEST(live.at("checks").at("shell").at("version").as_string() == "1.0", d.get(base + "/liveliness").body);
+    // Six checks every ~10 ms: thousands of runs within seconds. Wait, capped, for them.
+    auto total_runs = [&] {
+        std::istringstream metrics(d.get("/metrics").body);
+        double sum = 0;
+        std::string line;
+        while (std::getline(metrics, line))
+            if (line.starts_with("heartbeat_check_runs_total{")) sum += std::stod(line.substr(line.rfind(' ') + 1));
+        return sum;
+    };
+    BOOST_TEST(poll_until([&] { return total_runs() >= 2000; }, 60000), total_runs());
+    int fds_at_end = min_of([&] { return fd_count(d.proc->pid()); });
+    int zombies = min_of([&] { return zombies_of(d.proc->pid()); });
+    BOOST_TEST(fds_at_end == fds_at_start);
+    BOOST_TEST(zombies == 0);
+    d.proc->signal(SIGTERM);
+    BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(probe_command_exit_codes) {
+    scripted_server up([](int) {});
+    auto down = refused_port();
+    heartbeatd d("checks:\n  - {name: api, type: tcp, host: 127.0.0.1, port: " + std::to_string(up.port()) +
+                 ", probes: [liveliness]}\n  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(down) +
+                 "}\n");
+    std::string url = "http://127.0.0.1:" + std::to_string(d.port) + base;
+    auto ok = run({HEARTBEAT_BINARY, "probe", url + "/liveliness"});
+    BOOST_TEST(ok.code == 0);
+    BOOST_TEST(ok.out.empty());
+    auto failing = run({HEARTBEAT_BINARY, "probe", url + "/readiness"});
+    BOOST_TEST(failing.code == 1);
+    BOOST_TEST(std::count(failing.err.begin(), failing.err.end(), '\n') == 1);
+    BOOST_TEST(failing.err.find("status 500") != std::string::npos, failing.err);
+    auto refused = run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(down) + "/"});
+    BOOST_TEST(refused.code == 1);
+    silent_listener silent;
+    auto start = std::chrono::steady_clock::now();
+    auto slow = run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(silent.port()) + "/", "--timeout", "300ms"});
+    BOOST_TEST(slow.code == 1);
+    BOOST_TEST((std::chrono::steady_clock::now() - start) < 2s);
+    BOOST_TEST(run({HEARTBEAT_BINARY, "probe", "not a url"}).code == 1);
+    BOOST_TEST(run({HEARTBEAT_BINARY, "probe", "--timeout", "soon"}).code == 1);
 }

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+
+#include "heartbeat/probes.hpp"
+
+namespace heartbeat {
+
+/** Requests served, by handler and status code, and their durations: labels from fixed sets only. */
+class request_metrics {
+public:
+    /** The handler label of a request: readiness, liveliness, startup, environ, check, metrics or other. */
+    void observe(std::string_view handler, int code, duration took);
+    /** Appends the request families in the text exposition format. */
+    void render(std::string& out) const;
+
+    static constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+private:
+    struct histogram {
+        std::array<std::uint64_t, buckets.size()> counts{};
+        std::uint64_t count = 0;
+        double sum = 0;
+    };
+    std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+    std::map<std::string, histogram> durations_;
+};
+
+/** The outcome of the latest config load, for `heartbeat_config_*`. */
+struct reload_status {
+    bool last_successful = true;
+    std::chrono::system_clock::time_point last_success = std::chrono::system_clock::now();
+    std::uint64_t failures = 0;
+};
+
+/** Everything `/metrics` shows besides requests. */
+struct metrics_input {
+    const scheduler& sched;
+    const std::array<bool, 3>& probe_up;  // readiness, liveliness, startup
+    const reload_status& reload;
+    const request_metrics& requests;
+    moment at;
+    std::size_t open_connections = 0;
+};
+
+/** The whole `/metrics` body, Prometheus text format 0.0.4. */
+std::string render_metrics(const metrics_input& in);
+
+/** `value` escaped for a label value: backslash, double quote and newline. */
+std::string escape_label(std::string_view value);
+
+}  // namespace heartbeat

@@ -1,0 +1,260 @@
+#define BOOST_TEST_MODULE exec
+#include <boost/test/unit_test.hpp>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "child.hpp"
+#include "heartbeat/checks/exec.hpp"
+#include "heartbeat/process.hpp"
+#include "heartbeat/probes.hpp"
+#include "heartbeat/scheduler.hpp"
+
+using namespace heartbeat;
+using namespace heartbeat::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string helper = HEARTBEAT_HELPER;
+
+/** One io_context with a reaper, like the daemon's; runs checks to completion. */
+struct runner {
+    net::io_context ioc;
+    net::thread_pool pool{1};
+    process_reaper reaper{ioc.get_executor()};
+
+    check_result run(exec_spec spec, duration timeout = 2s) {
+        check_config c;
+        c.name = "x";
+        c.timeout = timeout;
+        c.spec = std::move(spec);
+        std::optional<check_result> out;
+        net::co_spawn(ioc, run_check(c, run_context{ioc.get_executor(), &pool, &reaper}),
+                      [&](std::exception_ptr, check_result r) { out = std::move(r); });
+        while (!out && ioc.run_one_for(10s)) {
+        }
+        BOOST_TEST_REQUIRE(out.has_value());
+        return *out;
+    }
+    /** Lets the reaper collect what is pending, at most `cap`, until no watched child runs. */
+    void settle(duration cap = 5s) {
+        auto deadline = steady_clock::now() + cap;
+        while ((reaper.running() > 0) && steady_clock::now() < deadline) ioc.run_one_for(50ms);
+        ioc.poll();
+    }
+};
+
+exec_spec argv(std::vector<std::string> a) {
+    exec_spec s;
+    s.argv = std::move(a);
+    return s;
+}
+
+exec_spec shell(std::string cmd) { return argv({"/bin/sh", "-c", std::move(cmd)}); }
+
+int open_fds() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n - 1;
+}
+
+/** Children of this process that are zombies (exited, not reaped). */
+int zombie_children() {
+    int n = 0;
+    DIR* d = ::opendir("/proc");
+    while (dirent* e = ::readdir(d)) {
+        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), {});
+        auto close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid);
+        if (ppid == ::getpid() && state == 'Z') ++n;
+    }
+    ::closedir(d);
+    return n;
+}
+
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(argv_runs_without_a_shell) {
+    runner r;
+    auto res = r.run(argv({helper, "print", "all; good $HOME"}));
+    BOOST_TEST(res.ok);
+    BOOST_TEST(res.message == "all; good $HOME");  // no shell: nothing expanded
+    BOOST_TEST(res.facts.at("exit_code").as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_string_runs_through_sh) {
+    runner r;
+    auto res = r.run(shell("echo one; echo two >&2; exit 3"));
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message == "exit code 3, expected exit code 0: two");
+    BOOST_TEST(res.facts.at("exit_code").as_int64() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(env_cwd_and_expected_exit) {
+    runner r;
+    temp_dir dir;
+    auto s = argv({helper, "env", "CHECK_VAR"});
+    s.env["CHECK_VAR"] = "from-config";
+    BOOST_TEST(r.run(s).message == "from-config");
+    auto p = argv({helper, "pwd"});
+    p.cwd = dir.path();
+    BOOST_TEST(r.run(p).message == dir.path());
+    auto e = argv({helper, "exit", "2"});
+    e.expect_exit = 2;
+    BOOST_TEST(r.run(e).ok);
+    e.expect_exit = 0;
+    BOOST_TEST(r.run(e).message == "exit code 2, expected exit code 0");
+}
+
+BOOST_AUTO_TEST_CASE(stdin_is_empty) {
+    runner r;
+    auto res = r.run(shell("cat; echo done"), 2s);  // would hang on an inherited stdin
+    BOOST_TEST(res.ok);
+    BOOST_TEST(res.message == "done");
+}
+
+BOOST_AUTO_TEST_CASE(json_stdout_is_merged_as_data) {
+    runner r;
+    auto res = r.run(argv({helper, "json", R"({"version": "2.2.2", "workers": 4, "status": "ignored"})"}));
+    BOOST_TEST(res.ok);
+    BOOST_TEST(res.message == "ok");
+    BOOST_TEST(res.data.at("version").as_string() == "2.2.2");
+    BOOST_TEST(res.data.at("workers").as_int64() == 4);
+    auto not_json = r.run(argv({helper, "json", "{not json"}));
+    BOOST_TEST(not_json.data.empty());
+    BOOST_TEST(not_json.message == "{not json");
+}
+
+BOOST_AUTO_TEST_CASE(flooded_output_is_capped_and_drained) {
+    runner r;
+    auto start = steady_clock::now();
+    auto res = r.run(argv({helper, "flood", std::to_string(20 << 20)}), 10s);
+    BOOST_TEST(res.ok, res.message);
+    BOOST_TEST(res.message.size() <= 200u);
+    BOOST_TEST((steady_clock::now() - start) < 5s);
+}
+
+BOOST_AUTO_TEST_CASE(missing_program_is_a_failure_not_a_crash) {
+    runner r;
+    auto res = r.run(argv({"/nonexistent/bin/check"}));
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message == "cannot run /nonexistent/bin/check: No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(timeout_kills_the_group_and_reaps_it) {
+    runner r;
+    auto start = steady_clock::now();
+    auto res = r.run(argv({helper, "sleep", "30"}), 300ms);
+    auto took = steady_clock::now() - start;
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message.starts_with("timed out after 300ms; the process group was sent TERM, then KILL"), res.message);
+    BOOST_TEST(took < 600ms);
+    r.settle();
+    BOOST_TEST(r.reaper.running() == 0u);
+    BOOST_TEST(zombie_children() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_command_that_ignores_term_gets_kill) {
+    runner r;
+    auto res = r.run(argv({helper, "stubborn", "30"}), 300ms);
+    BOOST_TEST(!res.ok);
+    r.settle();
+    BOOST_TEST(r.reaper.running() == 0u);
+    BOOST_TEST(zombie_children() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(grandchildren_left_behind_are_killed_with_the_group) {
+    runner r;
+    // The shell starts a grandchild that ignores TERM, prints its pid and exits at once.
+    auto res = r.run(shell("'" + helper + "' stubborn 30 & echo $!"), 2s);
+    BOOST_TEST(res.ok, res.message);
+    pid_t grandchild = std::stoi(res.message);
+    bool gone = poll_until([&] { r.ioc.poll(); return ::kill(grandchild, 0) != 0; }, 5000);
+    BOOST_TEST(gone);
+}
+
+BOOST_AUTO_TEST_CASE(orphans_are_reaped_by_the_subreaper) {
+    BOOST_TEST_REQUIRE(process_reaper::become_subreaper());
+    runner r;
+    // setsid: the grandchild leaves our process group, is orphaned, and is handed to us on exit.
+    auto before = r.reaper.orphans_reaped();
+    auto res = r.run(shell("setsid '" + helper + "' sleep 0.2 >/dev/null 2>&1 & echo started"), 2s);
+    BOOST_TEST(res.ok);
+    bool reaped = poll_until([&] { r.ioc.poll(); return r.reaper.orphans_reaped() > before; }, 5000);
+    BOOST_TEST(reaped);
+    BOOST_TEST(zombie_children() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(thousands_of_runs_leave_no_zombie_and_no_descriptor) {
+    BOOST_TEST_REQUIRE(process_reaper::become_subreaper());
+    runner r;
+    r.run(argv({helper, "exit", "0"}));  // first use opens what stays open (the signal pipe)
+    r.settle();
+    int fds_before = open_fds();
+    const std::vector<std::pair<exec_spec, duration>> mix = {
+        {argv({helper, "exit", "0"}), 2s},
+        {argv({helper, "exit", "1"}), 2s},
+        {argv({helper, "sleep", "5"}), 20ms},                  // timing out
+        {argv({helper, "flood", std::to_string(1 << 20)}), 2s},  // flooding output
+        {argv({helper, "grandchild", "5"}), 2s},                 // a grandchild that ignores TERM
+        {argv({helper, "stubborn", "5"}), 20ms},                 // ignores TERM, times out
+        {argv({"/nonexistent"}), 2s},
+    };
+    int runs = 0;
+    for (int i = 0; i < 300; ++i)
+        for (const auto& [spec, timeout] : mix) {
+            r.run(spec, timeout);
+            ++runs;
+        }
+    r.settle(10s);
+    BOOST_TEST(runs == 2100);
+    BOOST_TEST(r.reaper.running() == 0u);
+    bool clean = poll_until([&] { r.ioc.poll(); return zombie_children() == 0; }, 5000);
+    BOOST_TEST(clean);
+    BOOST_TEST(open_fds() == fds_before);
+}
+
+BOOST_AUTO_TEST_CASE(two_hundred_commands_in_one_probe_take_the_time_of_one) {
+    runner r;
+    scheduler sched(r.ioc.get_executor(), [&](check_config c) {
+        return run_check(std::move(c), run_context{r.ioc.get_executor(), &r.pool, &r.reaper});
+    });
+    std::vector<check_config> cs;
+    for (int i = 0; i < 200; ++i) {
+        check_config c;
+        c.name = "e" + std::to_string(i);
+        c.interval = 0s;
+        c.timeout = 5s;
+        c.spec = argv({helper, "sleep", "0.2"});
+        cs.push_back(c);
+    }
+    sched.apply(cs);
+    bool done = false;
+    auto start = steady_clock::now();
+    net::co_spawn(r.ioc, sched.prepare(sched.entries()), [&](std::exception_ptr) { done = true; });
+    while (!done && r.ioc.run_one_for(10s)) {
+    }
+    auto took = steady_clock::now() - start;
+    BOOST_TEST(done);
+    auto answer = render_probe(probe::readiness, sched.entries(), moment::now(), false, false);
+    BOOST_TEST(answer.ok);
+    BOOST_TEST(took >= 200ms);
+    BOOST_TEST(took < 1s);  // serially it would be 40 s
+    sched.stop();
+    r.settle();
+}
