@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
-          openssl)
+          openssl python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -236,7 +236,7 @@ private:
     net::thread_pool pool_;
     process_reaper reaper_;
     scheduler sched_;
-    environ_reporter environ_;
+    mutable environ_reporter environ_;  // caches the virtualenv it read
     mutable probe_cache cache_;
     http::server server_;
     net::signal_set signals_;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <algorithm>
@@ -374,4 +375,40 @@ BOOST_AUTO_TEST_CASE(probe_command_exit_codes) {
     BOOST_TEST((std::chrono::steady_clock::now() - start) < 2s);
     BOOST_TEST(run({HEARTBEAT_BINARY, "probe", "not a url"}).code == 1);
     BOOST_TEST(run({HEARTBEAT_BINARY, "probe", "--timeout", "soon"}).code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(environ_shows_the_virtualenv_allowed_variables_and_environ_checks) {
+    temp_dir venv;
+    std::string site = venv.path() + "/lib/python3.11/site-packages";
+    std::filesystem::create_directories(site + "/flask-2.2.2.dist-info");
+    std::ofstream(site + "/flask-2.2.2.dist-info/METADATA") << "Name: Flask\nVersion: 2.2.2\nRequires-Dist: Werkzeug>=2.2.2\n";
+    std::filesystem::create_directories(site + "/werkzeug-2.0.0.dist-info");
+    std::ofstream(site + "/werkzeug-2.0.0.dist-info/METADATA") << "Name: Werkzeug\nVersion: 2.0.0\n";
+    std::ofstream(venv.path() + "/pyvenv.cfg") << "home = /usr/bin\nversion = 3.11.7\n";
+    const std::string helper = HEARTBEAT_HELPER;
+    heartbeatd d("environ:\n  virtualenv: " + venv.path() + "\n  variables: [APP_VERSION]\n"
+                 "checks:\n"
+                 "  - {name: handlers, type: exec, command: ['" + helper + "', json, '{\"queue_length\": 3}'], probes: [environ]}\n"
+                 "  - {name: broken, type: exec, command: ['" + helper + "', exit, '1'], probes: [environ]}\n",
+                 {}, {{"APP_VERSION", "1.4.2"}, {"SECRET_TOKEN", "do-not-show"}});
+    auto r = d.get(base + "/environ");
+    BOOST_TEST(r.status == 200);  // environ describes; its status says the rest
+    BOOST_TEST(r.body.find("do-not-show") == std::string::npos);
+    auto b = body_of(r);
+    BOOST_TEST(b.at("status").as_bool() == false);
+    BOOST_TEST(b.at("python").as_array().size() == 3u);
+    BOOST_TEST(b.at("python").at(1).as_int64() == 11);
+    auto& flask = b.at("libraries").at("Flask").as_object();
+    BOOST_TEST(flask.at("version").as_string() == "2.2.2");
+    BOOST_TEST(flask.at("conflicts").at(0).at("requirement").as_string() == "Werkzeug>=2.2.2");
+    BOOST_TEST(flask.at("conflicts").at(0).at("installed").as_string() == "2.0.0");
+    BOOST_TEST(b.at("libraries").at("Werkzeug").at("conflicts").is_null());
+    BOOST_TEST(b.at("variables").at("APP_VERSION").as_string() == "1.4.2");
+    BOOST_TEST(b.at("variables").as_object().size() == 1u);
+    BOOST_TEST(b.at("queue_length").as_int64() == 3);  // the check's data, at the top level
+    BOOST_TEST(b.at("checks").at("broken").at("status").as_bool() == false);
+    BOOST_TEST(b.at("heartbeat").at("uptime_s").is_number());
+    // A check of environ alone answers in the probe format, and fails with 500.
+    BOOST_TEST(d.get(base + "/environ/broken").status == 500);
+    BOOST_TEST(d.get(base + "/environ/handlers").status == 200);
 }
