@@ -217,7 +217,9 @@ private:
                       const std::vector<std::string_view>& elsewhere = {}, std::string_view elsewhere_hint = {}) {
         std::set<std::string> seen;
         for (auto it = map.begin(); it != map.end(); ++it) {
-            const YAML::Node& k = it->first;
+            // Copies, not references: the iterator's pair is a temporary that dies with the statement.
+            const YAML::Node k = it->first;
+            const YAML::Node value = it->second;
             if (!k.IsScalar()) {
                 error(k.Mark(), fmt::format("a key {} must be a plain word", where));
                 continue;
@@ -228,7 +230,7 @@ private:
                 continue;
             }
             if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
-                fn(key, it->second);
+                fn(key, value);
             } else if (std::find(elsewhere.begin(), elsewhere.end(), key) != elsewhere.end()) {
                 error(k.Mark(), fmt::format("key '{}' does not apply {}", key, elsewhere_hint));
             } else {
