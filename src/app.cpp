@@ -9,9 +9,11 @@
 #include <iostream>
 
 #include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "heartbeat/checks/http.hpp"
+#include "heartbeat/config_watch.hpp"
 #include "heartbeat/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/http/server.hpp"
@@ -61,6 +63,23 @@ std::optional<config> load_or_report(const config_source& src) {
     return std::move(r.cfg);
 }
 
+/** "2 added, 1 removed, 1 changed, 5 unchanged" between two lists of checks. */
+std::string describe_changes(const std::vector<check_config>& before, const std::vector<check_config>& after) {
+    std::map<std::string, const check_config*> old;
+    for (const auto& c : before)
+        if (c.enabled) old[c.name] = &c;
+    int added = 0, changed = 0, unchanged = 0;
+    for (const auto& c : after) {
+        if (!c.enabled) continue;
+        auto it = old.find(c.name);
+        if (it == old.end()) ++added;
+        else if (it->second->same_definition(c)) ++unchanged;
+        else ++changed;
+        if (it != old.end()) old.erase(it);
+    }
+    return fmt::format("{} added, {} removed, {} changed, {} unchanged", added, old.size(), changed, unchanged);
+}
+
 std::size_t enabled_count(const config& c) {
     return static_cast<std::size_t>(std::count_if(c.checks.begin(), c.checks.end(), [](auto& x) { return x.enabled; }));
 }
@@ -80,6 +99,8 @@ public:
                   http::server_limits{.max_connections = cfg_.server.max_connections}),
           signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
         sched_.on_transition = [](const check_entry& e, const transition& t) { log_transition(e, t); };
+        if (path_)
+            watcher_ = std::make_unique<config_watcher>(ioc.get_executor(), *path_, [this] { reload("file changed"); });
     }
 
     ~daemon() override {
@@ -102,6 +123,7 @@ public:
         sched_.apply(cfg_.checks);
         server_.start();
         net::co_spawn(ioc_, handle_signals(), net::detached);
+        if (watcher_) watcher_->start();
         return true;
     }
 
@@ -170,6 +192,7 @@ private:
             if (ec) co_return;
             if (sig == SIGHUP) {
                 reload("SIGHUP");
+                if (watcher_) watcher_->mark_seen();
                 continue;
             }
             if (draining_) {
@@ -196,6 +219,7 @@ private:
         server_.stop();
         sched_.stop();
         signals_.cancel();
+        if (watcher_) watcher_->stop();
         // Exec checks still running end with the daemon: killed, and reaped before we exit.
         reaper_.kill_all_and_reap(std::chrono::seconds(5));
         spdlog::info("stopped");
@@ -220,6 +244,7 @@ private:
         }
         reload_.last_successful = true;
         reload_.last_success = std::chrono::system_clock::now();
+        auto summary = describe_changes(cfg_.checks, r.cfg->checks);
         cfg_.checks = r.cfg->checks;
         cfg_.environ = r.cfg->environ;
         cfg_.server.base_path = r.cfg->server.base_path;
@@ -227,7 +252,10 @@ private:
         cfg_.server.shutdown_delay = r.cfg->server.shutdown_delay;
         environ_.configure(cfg_.environ);
         sched_.apply(cfg_.checks);
-        spdlog::info("reloaded ({}): {} checks", why, enabled_count(cfg_));
+        if (r.cfg->server.host != cfg_.server.host || r.cfg->server.port != cfg_.server.port ||
+            r.cfg->server.max_connections != cfg_.server.max_connections)
+            spdlog::warn("reload ({}): server.listen and server.max_connections take effect at the next start", why);
+        spdlog::info("reloaded ({}): {} checks ({})", why, enabled_count(cfg_), summary);
     }
 
     net::io_context& ioc_;
@@ -240,6 +268,7 @@ private:
     mutable probe_cache cache_;
     http::server server_;
     net::signal_set signals_;
+    std::unique_ptr<config_watcher> watcher_;
     request_metrics requests_;
     reload_status reload_;
     bool draining_ = false;

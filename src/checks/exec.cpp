@@ -106,22 +106,24 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_c
     } guard{reaper, child.pid};
     auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) && read_capped(err, err_text)) ||
                              timer.async_wait(use_nothrow));
-    guard.armed = false;
     boost::system::error_code ignored;
     out->close(ignored);
     err->close(ignored);
 
-    if (outcome.index() == 1) {
+    std::optional<int> status = outcome.index() == 0 ? std::get<0>(outcome) : std::nullopt;
+    guard.armed = false;
+    if (!status) {
+        // The deadline came, or the run was cancelled (its check removed on reload, the daemon
+        // stopping): either way the group is terminated and reaped, without holding up the answer.
         net::co_spawn(ex, terminate_group(reaper, child.pid), net::detached);
+        if (outcome.index() == 0) co_return failure("run cancelled");
         auto r = failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
                                      format_duration(timeout)));
         if (auto line = last_line(*err_text); !line.empty()) r.message += "; last output: " + line;
         else if (auto l2 = last_line(*out_text); !l2.empty()) r.message += "; last output: " + l2;
         co_return r;
     }
-    auto status = std::get<0>(outcome);
     reaper->forget(child.pid);
-    if (!status) co_return failure("lost track of the command (internal error)");
 
     check_result r;
     int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;

@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 
 #include "child.hpp"
+#include "heartbeatd.hpp"
 #include "http_client.hpp"
 #include "loopback.hpp"
 
@@ -22,36 +23,6 @@ using namespace heartbeat::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-namespace {
-
-const std::string base = "/.well-known/heartbeat";
-
-/** heartbeatd serving `config` on 127.0.0.1 at a free port, as a user starts it. */
-struct heartbeatd {
-    temp_dir dir;
-    std::string config_path;
-    std::unique_ptr<child> proc;
-    std::uint16_t port = 0;
-
-    explicit heartbeatd(const std::string& config, std::vector<std::string> extra = {},
-                    std::map<std::string, std::string> env = {}) {
-        config_path = dir.write("heartbeat.yaml", config);
-        std::vector<std::string> argv = {HEARTBEAT_BINARY, "serve", "--config", config_path, "--listen",
-                                         "127.0.0.1:0"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        proc = std::make_unique<child>(argv, env);
-        auto m = proc->wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
-        BOOST_TEST_REQUIRE(m.has_value(), proc->stderr_text());
-        port = static_cast<std::uint16_t>(std::stoi((*m)[1]));
-    }
-    http_reply get(const std::string& target, const std::string& method = "GET") {
-        return request(port, target, method, 10000);
-    }
-};
-
-json::object body_of(const http_reply& r) { return json::parse(r.body).as_object(); }
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(every_endpoint_over_real_http) {
     scripted_server up([](int) {});
