@@ -1,5 +1,13 @@
 #include "heartbeat/check.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "heartbeat/checks/exec.hpp"
@@ -40,6 +48,65 @@ net::awaitable<check_result> run_check(check_config cfg, run_context ctx) {
     co_return r;
 }
 
+namespace {
+
+/**
+ * Lets lookup threads hand results to an io_context only while it lives. The io_context calls
+ * `shutdown()` before it destroys anything; from then on a late lookup drops its result.
+ */
+class resolver_gate final : public net::execution_context::service {
+public:
+    struct state {
+        std::mutex mutex;
+        bool open = true;
+    };
+    static net::execution_context::id id;
+    explicit resolver_gate(net::execution_context& ctx) : service(ctx), state_(std::make_shared<state>()) {}
+    std::shared_ptr<state> shared() const { return state_; }
+
+private:
+    void shutdown() override {
+        std::lock_guard lock(state_->mutex);
+        state_->open = false;
+    }
+    std::shared_ptr<state> state_;
+};
+
+net::execution_context::id resolver_gate::id;
+
+resolve_outcome lookup(const std::string& host, const std::string& service) {
+    resolve_outcome out;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    addrinfo* res = nullptr;
+    int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+    if (rc != 0) {
+        out.ec = rc == EAI_NONAME ? net::error::host_not_found
+                 : rc == EAI_AGAIN ? net::error::host_not_found_try_again
+                                   : net::error::no_recovery;
+        return out;
+    }
+    std::vector<net::ip::tcp::endpoint> eps;
+    for (auto* p = res; p; p = p->ai_next) {
+        if (p->ai_family == AF_INET)
+            eps.emplace_back(net::ip::address_v4(ntohl(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr)),
+                             ntohs(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_port));
+        else if (p->ai_family == AF_INET6) {
+            auto* a6 = reinterpret_cast<sockaddr_in6*>(p->ai_addr);
+            net::ip::address_v6::bytes_type bytes;
+            std::memcpy(bytes.data(), a6->sin6_addr.s6_addr, 16);
+            eps.emplace_back(net::ip::address_v6(bytes, a6->sin6_scope_id), ntohs(a6->sin6_port));
+        }
+    }
+    ::freeaddrinfo(res);
+    out.endpoints = net::ip::tcp::resolver::results_type::create(eps.begin(), eps.end(), host, service);
+    return out;
+}
+
+}  // namespace
+
 net::awaitable<resolve_outcome> resolve_until(std::string host, std::string service,
                                               steady_clock::time_point deadline) {
     auto ex = co_await net::this_coro::executor;
@@ -53,23 +120,19 @@ net::awaitable<resolve_outcome> resolve_until(std::string host, std::string serv
             net::ip::tcp::endpoint(literal, static_cast<unsigned short>(port)), host, service);
         co_return out;
     }
-    struct state {
-        explicit state(net::any_io_executor e) : resolver(e), slot(e) {}
-        net::ip::tcp::resolver resolver;
-        deadline_slot<resolve_outcome> slot;
-    };
-    // getaddrinfo cannot be cancelled: the lookup may outlive this run, so it owns its state.
-    auto st = std::make_shared<state>(ex);
-    st->slot.signal.expires_at(deadline);
-    st->resolver.async_resolve(host, service, [st](boost::system::error_code rec, auto results) {
-        resolve_outcome r;
-        r.ec = rec;
-        r.endpoints = std::move(results);
-        st->slot.set(std::move(r));
-    });
-    co_await st->slot.signal.async_wait(use_nothrow);
-    if (st->slot.value) co_return std::move(*st->slot.value);
-    st->resolver.cancel();
+    // getaddrinfo cannot be cancelled, and Asio's resolver joins its thread when the io_context
+    // goes away: a hung DNS server would hold the run, and then the exit. Each lookup gets a
+    // detached thread instead; it hands its result back through the gate, or drops it.
+    auto slot = std::make_shared<deadline_slot<resolve_outcome>>(ex);
+    slot->signal.expires_at(deadline);
+    auto gate = net::use_service<resolver_gate>(net::query(ex, net::execution::context)).shared();
+    std::thread([gate, slot, ex, host, service] {
+        auto result = lookup(host, service);
+        std::lock_guard lock(gate->mutex);
+        if (gate->open) net::post(ex, [slot, result = std::move(result)]() mutable { slot->set(std::move(result)); });
+    }).detach();
+    co_await slot->signal.async_wait(use_nothrow);
+    if (slot->value) co_return std::move(*slot->value);
     out.timed_out = true;
     co_return out;
 }

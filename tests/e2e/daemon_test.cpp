@@ -1,7 +1,11 @@
 #define BOOST_TEST_MODULE e2e
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -382,4 +386,36 @@ BOOST_AUTO_TEST_CASE(environ_shows_the_virtualenv_allowed_variables_and_environ_
     // A check of environ alone answers in the probe format, and fails with 500.
     BOOST_TEST(d.get(base + "/environ/broken").status == 500);
     BOOST_TEST(d.get(base + "/environ/handlers").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_dns_server_that_never_answers_cannot_hold_a_run_or_the_exit) {
+    // The check runs in a mount namespace whose /etc/resolv.conf names a loopback "DNS server"
+    // that swallows every query. Needs root (CI and build machines have it); skipped otherwise.
+    int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    ::inet_pton(AF_INET, "127.0.0.53", &a.sin_addr);
+    if (::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        run({"/usr/bin/unshare", "-m", "/bin/true"}).code != 0) {
+        ::close(udp);
+        BOOST_TEST_MESSAGE("skipped: needs root to bind port 53 and unshare a mount namespace");
+        return;
+    }
+    temp_dir dir;
+    auto resolv = dir.write("resolv.conf", "nameserver 127.0.0.53\noptions timeout:5 attempts:2\n");
+    auto cfg = dir.write("h.yaml", "checks:\n  - {name: db, type: tcp, host: db.heartbeat-test.example, port: 5432, timeout: 300ms}\n"
+                                   "  - {name: web, type: http, url: 'http://web.heartbeat-test.example/', timeout: 300ms}\n");
+    auto start = std::chrono::steady_clock::now();
+    auto r = run({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+                  "mount --bind " + resolv + " /etc/resolv.conf && exec " + HEARTBEAT_BINARY + " check --config " + cfg},
+                 {}, 30000);
+    auto took = std::chrono::steady_clock::now() - start;
+    ::close(udp);
+    BOOST_TEST(r.code == 1, r.err);
+    auto b = json::parse(r.out).as_object();
+    BOOST_TEST(b.at("checks").at("db").at("message").as_string() == "timed out after 300ms resolving db.heartbeat-test.example");
+    BOOST_TEST(b.at("checks").at("web").at("message").as_string() == "timed out after 300ms resolving web.heartbeat-test.example");
+    // The resolver would wait 10 s; the check, and the process exit after it, do not.
+    BOOST_TEST(took < 2s);
 }
