@@ -119,7 +119,12 @@ public:
             spdlog::error("cannot listen on {}:{}: {}", host, port, e.what());
             return false;
         }
-        spdlog::info("started with {} checks from {}", enabled_count(cfg_), path_ ? *path_ : "(no config file)");
+        std::string names;
+        for (const auto& c : cfg_.checks)
+            if (c.enabled) names += fmt::format("{}{} ({}, every {})", names.empty() ? "" : ", ", c.name, c.type(),
+                                                c.interval.count() ? format_duration(c.interval) : "request");
+        spdlog::info("started with {} checks from {}{}{}", enabled_count(cfg_), path_ ? *path_ : "(no config file)",
+                     names.empty() ? "" : ": ", names);
         sched_.apply(cfg_.checks);
         server_.start();
         net::co_spawn(ioc_, handle_signals(), net::detached);
