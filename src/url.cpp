@@ -95,6 +95,22 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
     return u;
 }
 
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (plus_is_space && s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
 bool is_loopback_host(std::string_view host) {
     if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
     return host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||

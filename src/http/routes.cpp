@@ -1,26 +1,12 @@
 #include "heartbeat/http/routes.hpp"
 
+#include "heartbeat/url.hpp"
+
 #include "heartbeat/json_text.hpp"
 
 namespace heartbeat::http {
 
 namespace {
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-                   std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
 
 /** Applies the query string to a probe route: `exclude=` (repeatable, or comma separated) and `verbose`. */
 void apply_query(std::string_view query, route& r) {
@@ -29,8 +15,8 @@ void apply_query(std::string_view query, route& r) {
         std::string_view pair = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
         auto eq = pair.find('=');
-        std::string key = percent_decode(pair.substr(0, eq));
-        std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+        std::string key = percent_decode(pair.substr(0, eq), true);
+        std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
         if (key == "exclude") {
             std::string_view rest = value;
             while (!rest.empty()) {

@@ -20,6 +20,7 @@
 
 #include "child.hpp"
 #include "heartbeatd.hpp"
+#include "procfs.hpp"
 #include "http_client.hpp"
 #include "loopback.hpp"
 
@@ -251,37 +252,6 @@ BOOST_AUTO_TEST_CASE(json_logs_are_one_object_per_line) {
 }
 
 namespace {
-/** Descriptors a process holds, from /proc. */
-int fd_count(pid_t pid) {
-    int n = 0;
-    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
-}
-
-/** Zombie children of `parent`, from /proc. */
-int zombies_of(pid_t parent) {
-    int n = 0;
-    DIR* d = ::opendir("/proc");
-    while (dirent* e = ::readdir(d)) {
-        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), {});
-        auto close = text.rfind(')');
-        if (close == std::string::npos) continue;
-        char state = 0;
-        int ppid = 0;
-        std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid);
-        if (ppid == parent && state == 'Z') ++n;
-    }
-    ::closedir(d);
-    return n;
-}
-
 /** The smallest of `samples` readings of `fn` (a run in flight holds two pipes for a moment). */
 int min_of(const std::function<int()>& fn, int samples = 30) {
     int best = fn();
@@ -302,7 +272,7 @@ BOOST_AUTO_TEST_CASE(exec_checks_through_the_daemon_leave_no_zombie_and_no_descr
                  "  - {name: orphan, type: exec, command: ['" + helper + "', grandchild, '5'], interval: 10ms}\n"
                  "  - {name: flood, type: exec, command: ['" + helper + "', flood, '300000'], interval: 10ms}\n"
                  "  - {name: shell, type: exec, command: 'echo {\\\"version\\\": \\\"1.0\\\"}', interval: 10ms, probes: [liveliness]}\n");
-    int fds_at_start = min_of([&] { return fd_count(d.proc->pid()); });
+    int fds_at_start = min_of([&] { return open_fds(d.proc->pid()); });
     auto body = body_of(d.get(base + "/readiness"));
     BOOST_TEST(body.at("checks").at("pass").at("exit_code").as_int64() == 0);
     BOOST_TEST(body.at("checks").at("fail").at("message").as_string() == "exit code 1, expected exit code 0: db down");
@@ -319,8 +289,8 @@ BOOST_AUTO_TEST_CASE(exec_checks_through_the_daemon_leave_no_zombie_and_no_descr
         return sum;
     };
     BOOST_TEST(poll_until([&] { return total_runs() >= 2000; }, 60000), total_runs());
-    int fds_at_end = min_of([&] { return fd_count(d.proc->pid()); });
-    int zombies = min_of([&] { return zombies_of(d.proc->pid()); });
+    int fds_at_end = min_of([&] { return open_fds(d.proc->pid()); });
+    int zombies = min_of([&] { return zombie_children(d.proc->pid()); });
     BOOST_TEST(fds_at_end == fds_at_start);
     BOOST_TEST(zombies == 0);
     d.proc->signal(SIGTERM);

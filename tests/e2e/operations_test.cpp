@@ -150,15 +150,8 @@ BOOST_AUTO_TEST_CASE(five_hundred_slow_clients_do_not_keep_a_probe_waiting) {
     heartbeatd d("checks:\n" + file_check("root", "/"));
     std::vector<int> slow;
     for (int i = 0; i < 500; ++i) {
-        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(d.port);
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-            ::close(fd);
-            break;
-        }
+        int fd = connect_loopback(d.port);
+        if (fd < 0) break;
         write_all(fd, "GET /.well-known/heartbeat/readiness HTTP/1.1\r\nHost: x\r\nX-Slow: ");  // never finished
         slow.push_back(fd);
     }

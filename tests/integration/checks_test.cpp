@@ -11,6 +11,7 @@
 #include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/deadline.hpp"
 #include "loopback.hpp"
+#include "run_check.hpp"
 
 using namespace heartbeat;
 using namespace heartbeat::test;
@@ -18,38 +19,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/** Runs one check to completion on a fresh io_context (capped at 10 s); the result and the wall time taken. */
-struct timed {
-    check_result result;
-    duration took{};
-};
-
-timed run(check_config c) {
-    net::io_context ioc;
-    net::thread_pool pool(1);
-    timed t;
-    auto start = steady_clock::now();
-    net::co_spawn(ioc, run_check(c, run_context{ioc.get_executor(), &pool, nullptr}),
-                  [&](std::exception_ptr, check_result r) { t.result = std::move(r); });
-    ioc.run_for(10s);
-    t.took = steady_clock::now() - start;
-    return t;
-}
+using timed = timed_result;
+timed run(const check_config& c) { return run_once(c); }
 
 check_config tcp(std::string host, std::uint16_t port, duration timeout = 1s) {
-    check_config c;
-    c.name = "t";
-    c.timeout = timeout;
-    c.spec = tcp_spec{std::move(host), port, {}, {}};
-    return c;
+    return make_check(tcp_spec{std::move(host), port, {}, {}}, timeout);
 }
 
-check_config file(file_spec f) {
-    check_config c;
-    c.name = "f";
-    c.spec = std::move(f);
-    return c;
-}
+check_config file(file_spec f) { return make_check(std::move(f)); }
 
 /** A server that answers each connection with `reply` after reading `wait_for` (if any), then closes. */
 scripted_server replying(std::string wait_for, std::string reply) {

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "child.hpp"
+#include "procfs.hpp"
 #include "heartbeat/checks/exec.hpp"
 #include "heartbeat/process.hpp"
 #include "heartbeat/probes.hpp"
@@ -56,36 +57,6 @@ exec_spec argv(std::vector<std::string> a) {
 }
 
 exec_spec shell(std::string cmd) { return argv({"/bin/sh", "-c", std::move(cmd)}); }
-
-int open_fds() {
-    int n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n - 1;
-}
-
-/** Children of this process that are zombies (exited, not reaped). */
-int zombie_children() {
-    int n = 0;
-    DIR* d = ::opendir("/proc");
-    while (dirent* e = ::readdir(d)) {
-        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), {});
-        auto close = text.rfind(')');
-        if (close == std::string::npos) continue;
-        char state = 0;
-        int ppid = 0;
-        std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid);
-        if (ppid == ::getpid() && state == 'Z') ++n;
-    }
-    ::closedir(d);
-    return n;
-}
-
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include "child.hpp"
 #include "heartbeat/checks/http.hpp"
 #include "loopback.hpp"
+#include "run_check.hpp"
 #include "tls.hpp"
 
 using namespace heartbeat;
@@ -14,25 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct timed {
-    check_result result;
-    duration took{};
-};
-
-timed run(http_spec spec, duration timeout = 2s) {
-    check_config c;
-    c.name = "h";
-    c.timeout = timeout;
-    c.spec = std::move(spec);
-    net::io_context ioc;
-    timed t;
-    auto start = steady_clock::now();
-    net::co_spawn(ioc, run_check(c, run_context{ioc.get_executor(), nullptr, nullptr}),
-                  [&](std::exception_ptr, check_result r) { t.result = std::move(r); });
-    ioc.run_for(20s);
-    t.took = steady_clock::now() - start;
-    return t;
-}
+using timed = timed_result;
+timed run(http_spec spec, duration timeout = 2s) { return run_once(make_check(std::move(spec), timeout)); }
 
 http_spec get(std::string url) {
     http_spec s;

@@ -70,19 +70,6 @@ struct running_server {
     }
 };
 
-int connect_to(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
@@ -131,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_client_that_sends_nothing_complete_is_dropped) {
     http::server_limits limits;
     limits.request_timeout = 300ms;
     running_server s(limits);
-    int fd = connect_to(s.port);
+    int fd = connect_loopback(s.port);
     BOOST_TEST_REQUIRE(fd >= 0);
     write_all(fd, "GET / HTTP/1.1\r\nHost:");
     auto start = steady_clock::now();
@@ -147,7 +134,7 @@ BOOST_AUTO_TEST_CASE(at_the_cap_the_oldest_idle_connection_makes_room) {
     http::server_limits limits;
     limits.max_connections = 2;
     running_server s(limits);
-    int a = connect_to(s.port), b = connect_to(s.port);
+    int a = connect_loopback(s.port), b = connect_loopback(s.port);
     // Both become registered keep-alive sessions: each answers a request, then waits for the next.
     write_all(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     BOOST_TEST(read_until(a, "hello").find("hello") != std::string::npos);
@@ -167,7 +154,7 @@ BOOST_AUTO_TEST_CASE(at_the_cap_with_every_connection_busy_new_clients_are_turne
     limits.max_connections = 2;
     running_server s(limits);
     s.delay = 1s;
-    int a = connect_to(s.port), b = connect_to(s.port);
+    int a = connect_loopback(s.port), b = connect_loopback(s.port);
     write_all(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     write_all(b, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     // Wait (capped) until the server is handling both requests.
@@ -186,7 +173,7 @@ BOOST_AUTO_TEST_CASE(slow_clients_do_not_delay_a_probe) {
     running_server s;
     std::vector<int> slow;
     for (int i = 0; i < 200; ++i) {
-        int fd = connect_to(s.port);
+        int fd = connect_loopback(s.port);
         if (fd < 0) break;
         write_all(fd, "GET / HTTP/1.1\r\n");  // and nothing more
         slow.push_back(fd);

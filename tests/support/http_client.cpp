@@ -14,15 +14,8 @@
 namespace heartbeat::test {
 
 std::string raw_exchange(std::uint16_t port, const std::string& request, int timeout_ms) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return {};
-    }
+    int fd = connect_loopback(port);
+    if (fd < 0) return {};
     write_all(fd, request);
     std::string got = read_until(fd, std::string(), timeout_ms);
     ::close(fd);

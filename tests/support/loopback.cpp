@@ -69,6 +69,19 @@ scripted_server::~scripted_server() {
     ::close(wake_[1]);
 }
 
+int connect_loopback(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 std::string read_until(int fd, const std::string& needle, int timeout_ms) {
     std::string got;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

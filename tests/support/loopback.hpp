@@ -50,6 +50,9 @@ private:
     std::thread thread_;
 };
 
+/** A blocking TCP connection to 127.0.0.1:port; -1 when refused. */
+int connect_loopback(std::uint16_t port);
+
 /** Reads from `fd` until `needle` has arrived, EOF, or `timeout_ms`; returns what was read. */
 std::string read_until(int fd, const std::string& needle, int timeout_ms = 5000);
 /** Writes all of `data`; false on error. */

@@ -1,0 +1,14 @@
+#pragma once
+
+// What /proc says about a process: its descriptors and its zombie children. For leak tests.
+#include <sys/types.h>
+
+namespace heartbeat::test {
+
+/** Open descriptors of `pid` (this process by default), not counting the one used to count. */
+int open_fds(pid_t pid = 0);
+
+/** Children of `parent` (this process by default) that exited and were not reaped. */
+int zombie_children(pid_t parent = 0);
+
+}  // namespace heartbeat::test
