@@ -150,7 +150,7 @@ public:
         std::array<bool, 3> up{cache_.get(sched_, probe::readiness, draining_, at).ok,
                                cache_.get(sched_, probe::liveliness, draining_, at).ok,
                                cache_.get(sched_, probe::startup, draining_, at).ok};
-        return render_metrics({sched_, up, reload_, requests_, at, server_.connections()});
+        return render_metrics({sched_, up, reload_, requests_, at, server_.connections(), reaper_.orphans_reaped()});
     }
 
 private:

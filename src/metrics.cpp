@@ -134,6 +134,9 @@ std::string render_metrics(const metrics_input& in) {
     out += fmt::format("heartbeat_build_info{{version=\"{}\"}} 1\n", HEARTBEAT_VERSION);
     out += "# HELP heartbeat_http_connections Open client connections.\n# TYPE heartbeat_http_connections gauge\n";
     out += fmt::format("heartbeat_http_connections {}\n", in.open_connections);
+    out += "# HELP heartbeat_orphans_reaped_total Orphaned descendants of exec checks reaped by heartbeatd.\n"
+           "# TYPE heartbeat_orphans_reaped_total counter\n";
+    out += fmt::format("heartbeat_orphans_reaped_total {}\n", in.orphans_reaped);
     in.requests.render(out);
     process_metrics(out);
     return out;

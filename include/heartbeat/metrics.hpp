@@ -44,6 +44,7 @@ struct metrics_input {
     const request_metrics& requests;
     moment at;
     std::size_t open_connections = 0;
+    std::uint64_t orphans_reaped = 0;
 };
 
 /** The whole `/metrics` body, Prometheus text format 0.0.4. */

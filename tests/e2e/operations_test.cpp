@@ -2,17 +2,20 @@
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "heartbeatd.hpp"
+#include "procfs.hpp"
 #include "loopback.hpp"
 
 using namespace heartbeat::test;
@@ -165,4 +168,83 @@ BOOST_AUTO_TEST_CASE(five_hundred_slow_clients_do_not_keep_a_probe_waiting) {
     }
     for (int fd : slow) ::close(fd);
     BOOST_TEST(metric(d, "heartbeat_http_connections") <= 256);
+}
+
+BOOST_AUTO_TEST_CASE(as_pid_1_it_reaps_orphans_and_sigterm_takes_exec_children_along) {
+    // A PID namespace of its own makes heartbeatd PID 1, as in a container. Needs root; skipped otherwise.
+    if (run({"/usr/bin/unshare", "-p", "-f", "--mount-proc", "/bin/true"}).code != 0) {
+        BOOST_TEST_MESSAGE("skipped: cannot unshare a PID namespace here");
+        return;
+    }
+    const std::string helper = HEARTBEAT_HELPER;
+    temp_dir dir;
+    auto cfg = dir.write("h.yaml",
+                         "checks:\n"
+                         // Every 20 ms a command leaves an orphan behind (setsid: outside its group), which
+                         // exits 50 ms later and is handed to PID 1.
+                         "  - name: orphans\n    type: exec\n    command: 'setsid " + helper + " sleep 0.05 & echo ok'\n"
+                         "    interval: 20ms\n    timeout: 1s\n"
+                         "  - name: long\n    type: exec\n    command: ['" + helper + "', stubborn, '60']\n"
+                         "    timeout: 60s\n    interval: 1h\n    probes: [liveliness]\n");
+    child ns({"/usr/bin/unshare", "-p", "-f", "--mount-proc", HEARTBEAT_BINARY, "serve", "--config", cfg, "--listen",
+              "127.0.0.1:0"});
+    BOOST_TEST_REQUIRE(ns.wait_for_line(std::regex("running as PID 1")).has_value(), ns.stderr_text());
+    auto m = ns.wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
+    BOOST_TEST_REQUIRE(m.has_value());
+    // heartbeatd's pid as seen from here: the child of unshare.
+    pid_t daemon_pid = 0;
+    BOOST_TEST_REQUIRE(poll_until([&] {
+        std::ifstream children("/proc/" + std::to_string(ns.pid()) + "/task/" + std::to_string(ns.pid()) + "/children");
+        return static_cast<bool>(children >> daemon_pid);
+    }, 5000));
+    std::uint16_t port = static_cast<std::uint16_t>(std::stoi((*m)[1]));
+    auto orphan_runs = [&] {
+        std::istringstream lines(request(port, "/metrics").body);
+        std::string line;
+        while (std::getline(lines, line))
+            if (line.starts_with("heartbeat_check_runs_total{check=\"orphans\",result=\"success\"} "))
+                return std::stod(line.substr(line.rfind(' ') + 1));
+        return 0.0;
+    };
+    BOOST_TEST(poll_until([&] { return orphan_runs() >= 100; }, 30000));
+    // Orphans come and go; at no quiet moment do zombies pile up.
+    int zombies = zombie_children(daemon_pid);
+    for (int i = 0; i < 30 && zombies > 0; ++i) {
+        ::poll(nullptr, 0, 10);
+        zombies = std::min(zombies, zombie_children(daemon_pid));
+    }
+    BOOST_TEST(zombies == 0);
+    auto reaped = [&] {
+        std::istringstream lines(request(port, "/metrics").body);
+        std::string line;
+        while (std::getline(lines, line))
+            if (line.starts_with("heartbeat_orphans_reaped_total ")) return std::stod(line.substr(line.rfind(' ') + 1));
+        return 0.0;
+    };
+    BOOST_TEST(poll_until([&] { return reaped() >= 50; }, 10000), reaped());  // PID 1 did reap them
+    // SIGTERM: the long command (which ignores TERM) is killed and reaped, and the daemon exits 0 at once.
+    auto start = std::chrono::steady_clock::now();
+    ::kill(daemon_pid, SIGTERM);  // to heartbeatd itself: unshare does not forward signals
+    BOOST_TEST(ns.wait_exit(10000).value_or(-1) == 0);
+    BOOST_TEST((std::chrono::steady_clock::now() - start) < 3s);
+}
+
+BOOST_AUTO_TEST_CASE(credentials_appear_in_no_answer_and_no_log_line) {
+    auto port = refused_port();
+    for (std::string format : {"text", "json"}) {
+        heartbeatd d("environ: {variables: [HOME]}\nchecks:\n"
+                     "  - name: api\n    type: http\n    url: 'http://admin:s3cr3t-pw@127.0.0.1:" + std::to_string(port) +
+                         "/x'\n    headers: {X-Api-Key: k3y-value}\n    probes: [readiness, liveliness, environ]\n",
+                     {"--log-format", format, "--log-level", "debug"}, {{"SOME_TOKEN", "t0ken-value"}});
+        std::string seen;
+        for (auto path : {base + "/readiness", base + "/readiness?verbose", base + "/liveliness", base + "/environ",
+                          base + "/readiness/api", std::string("/metrics")})
+            seen += d.get(path).body;
+        d.proc->signal(SIGTERM);
+        BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
+        seen += d.proc->stderr_text();
+        BOOST_TEST(seen.find("connection refused") != std::string::npos);  // the failure itself is told
+        for (auto secret : {"s3cr3t-pw", "admin:", "k3y-value", "t0ken-value", "SOME_TOKEN"})
+            BOOST_TEST(seen.find(secret) == std::string::npos, format << ": " << secret);
+    }
 }
