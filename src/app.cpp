@@ -44,7 +44,7 @@ config_source find_config(const cli_options& o) {
 }
 
 /** Loads the config a command needs, logging its problems; nullopt when it must not go on. */
-std::optional<config> load_or_report(const config_source& src) {
+std::optional<config> load_or_report(const config_source& src, std::string* text = nullptr) {
     if (!src.path) {
         spdlog::warn("no config file: neither --config, $HEARTBEAT_CONFIG nor {} names one; running with no checks "
                      "(every probe answers 200)",
@@ -60,6 +60,7 @@ std::optional<config> load_or_report(const config_source& src) {
         spdlog::error("{}: the configuration has errors; not starting", *src.path);
         return std::nullopt;
     }
+    if (text) *text = std::move(r.text);
     return std::move(r.cfg);
 }
 
@@ -108,8 +109,10 @@ public:
         pool_.join();
     }
 
-    /** Binds, starts checks and signal handling. Returns false when the address cannot be bound. */
-    bool start(const std::string& host, std::uint16_t port) {
+    /** Binds, starts checks, the config watch and signal handling. False when the address cannot be bound. */
+    bool start(const std::string& host, std::uint16_t port, std::string loaded_text) {
+        // Watch before anything is announced: a change made right after "listening" must be seen.
+        if (watcher_) watcher_->start(std::move(loaded_text));
         try {
             auto ep = server_.listen(host, port);
             spdlog::info("listening on {}:{} (probes under {}, metrics at {})",
@@ -128,7 +131,6 @@ public:
         sched_.apply(cfg_.checks);
         server_.start();
         net::co_spawn(ioc_, handle_signals(), net::detached);
-        if (watcher_) watcher_->start();
         return true;
     }
 
@@ -197,7 +199,6 @@ private:
             if (ec) co_return;
             if (sig == SIGHUP) {
                 reload("SIGHUP");
-                if (watcher_) watcher_->mark_seen();
                 continue;
             }
             if (draining_) {
@@ -237,6 +238,7 @@ private:
             return;
         }
         auto r = load_config(*path_);
+        if (watcher_) watcher_->mark_seen(r.text);
         for (const auto& d : r.diagnostics) {
             if (d.warning) spdlog::warn("{}", d.format(*path_));
             else spdlog::error("{}", d.format(*path_));
@@ -284,7 +286,8 @@ private:
 
 int run_serve(const cli_options& options) {
     auto src = find_config(options);
-    auto cfg = load_or_report(src);
+    std::string text;
+    auto cfg = load_or_report(src, &text);
     if (!cfg) return 1;
     std::string host = cfg->server.host;
     std::uint16_t port = cfg->server.port;
@@ -295,7 +298,7 @@ int run_serve(const cli_options& options) {
     if (::getpid() == 1) spdlog::info("running as PID 1: reaping every orphan");
     net::io_context ioc(1);
     daemon d(ioc, std::move(*cfg), src.path);
-    if (!d.start(host, port)) return 1;
+    if (!d.start(host, port, std::move(text))) return 1;
     ioc.run();
     return 0;
 }

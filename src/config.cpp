@@ -699,12 +699,15 @@ load_result parse_config(std::string_view text, std::string path) {
     return result;
 }
 
-load_result load_config(const std::string& path) {
+namespace {
+constexpr std::string_view unreadable_marker("\0unreadable", 11);  // has a NUL: no accepted file equals it
+}  // namespace
+
+std::string read_config_text(const std::string& path, std::string* error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        load_result r;
-        r.diagnostics.push_back({0, 0, "cannot open the file: " + std::string(std::strerror(errno)), false});
-        return r;
+        if (error) *error = "cannot open the file: " + std::string(std::strerror(errno));
+        return std::string(unreadable_marker);
     }
     std::string text;
     char buf[65536];
@@ -713,11 +716,24 @@ load_result load_config(const std::string& path) {
         if (text.size() > max_file_size) break;  // parse_config reports it; no need to read a huge file whole
     }
     if (in.bad()) {
+        if (error) *error = "cannot read the file: " + std::string(std::strerror(errno));
+        return std::string(unreadable_marker);
+    }
+    return text;
+}
+
+load_result load_config(const std::string& path) {
+    std::string error;
+    std::string text = read_config_text(path, &error);
+    if (!error.empty()) {
         load_result r;
-        r.diagnostics.push_back({0, 0, "cannot read the file: " + std::string(std::strerror(errno)), false});
+        r.diagnostics.push_back({0, 0, error, false});
+        r.text = std::move(text);
         return r;
     }
-    return parse_config(text, path);
+    auto r = parse_config(text, path);
+    r.text = std::move(text);
+    return r;
 }
 
 }  // namespace heartbeat

@@ -3,9 +3,10 @@
 #include <sys/inotify.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
+
+#include "heartbeat/config.hpp"
 
 namespace heartbeat {
 
@@ -19,17 +20,13 @@ config_watcher::config_watcher(net::any_io_executor ex, std::string path, std::f
 config_watcher::~config_watcher() { stop(); }
 
 std::string config_watcher::fingerprint() const {
-    // The content itself (a config is small): a change of content, and nothing else, is a change.
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) return "\x01missing";
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    return text;
+    // The content itself, read as a reload reads it: a change of content, and nothing else, is a change.
+    return read_config_text(path_);
 }
 
-void config_watcher::mark_seen() { seen_ = fingerprint(); }
-
-void config_watcher::start() {
-    mark_seen();
+void config_watcher::start(std::string loaded) {
+    // What was loaded, not what is on disk now: a change made since loading must still count.
+    seen_ = std::move(loaded);
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd >= 0) {
         constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
@@ -49,6 +46,8 @@ void config_watcher::start() {
             ::close(fd);
         }
     }
+    // Whatever changed before the watch was set up is caught by a first look right away.
+    dirty_ = true;
     if (!inotify_)
         spdlog::warn("cannot watch {} with inotify; looking for changes every {} instead", path_,
                      format_duration(fallback_));

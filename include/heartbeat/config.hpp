@@ -120,6 +120,7 @@ struct diagnostic {
 /** The outcome of loading: a config when there is no error, and every diagnostic found. */
 struct load_result {
     std::optional<config> cfg;
+    std::string text;  // the file's content as read (to tell a later change from this one)
     std::vector<diagnostic> diagnostics;
     bool ok() const { return cfg.has_value(); }
 };
@@ -129,6 +130,12 @@ load_result parse_config(std::string_view text, std::string path);
 
 /** Reads and parses a file. Never throws. */
 load_result load_config(const std::string& path);
+
+/**
+ * A config file's content as `load_config` reads it (capped a little past the size limit), or a
+ * marker that no file content can equal when it cannot be read: what a change is measured against.
+ */
+std::string read_config_text(const std::string& path, std::string* error = nullptr);
 
 /** Splits `host:port` / `[v6]:port`; nullopt when malformed. */
 std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);

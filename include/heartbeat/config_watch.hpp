@@ -26,12 +26,12 @@ public:
     config_watcher(const config_watcher&) = delete;
     config_watcher& operator=(const config_watcher&) = delete;
 
-    /** Remembers the content now on disk as seen, and starts watching. */
-    void start();
+    /** Starts watching; `loaded` is the content the running config came from. */
+    void start(std::string loaded);
     /** Stops watching. */
     void stop();
-    /** Remembers the content now on disk as seen (after a reload that came another way, e.g. SIGHUP). */
-    void mark_seen();
+    /** Remembers `content` as seen: a reload read it (whichever way the reload came). */
+    void mark_seen(std::string content) { seen_ = std::move(content); }
     /** True when inotify could be set up (else only the periodic look runs). */
     bool using_inotify() const { return inotify_ != nullptr; }
 

@@ -96,14 +96,14 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_c
     // Wait for the exit and both pipes' end, or the deadline, whichever comes first.
     net::steady_timer timer(ex, deadline);
     struct group_guard {
-        // If this run is abandoned (cancelled on reload or shutdown), its group must not outlive it.
-        process_reaper* reaper;
+        // If this run is abandoned (its frame destroyed with the io_context at exit), its group must
+        // not outlive it. Only a system call here: the reaper may already be gone at that point.
         pid_t pid;
         bool armed = true;
         ~group_guard() {
-            if (armed && !reaper->exited(pid)) ::kill(-pid, SIGKILL);
+            if (armed) ::kill(-pid, SIGKILL);
         }
-    } guard{reaper, child.pid};
+    } guard{child.pid};
     auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) && read_capped(err, err_text)) ||
                              timer.async_wait(use_nothrow));
     boost::system::error_code ignored;
