@@ -163,8 +163,8 @@ private:
             if (t.to) spdlog::info("check {} ({}) passing: {}", e.cfg.name, e.cfg.type(), e.last.message);
             else spdlog::warn("check {} ({}) failing: {}", e.cfg.name, e.cfg.type(), e.last.message);
         } else if (t.to) {
-            spdlog::info("check {} ({}) recovered after {} failures: {}", e.cfg.name, e.cfg.type(),
-                         e.state.consecutive_failures(), e.last.message);
+            spdlog::info("check {} ({}) recovered after {} consecutive successes: {}", e.cfg.name, e.cfg.type(),
+                         e.state.consecutive_successes(), e.last.message);
         } else {
             spdlog::warn("check {} ({}) now failing after {} consecutive failures: {}", e.cfg.name, e.cfg.type(),
                          e.state.consecutive_failures(), e.last.message);
