@@ -25,7 +25,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 hb_port=18080 nginx_port=18081
 {
     echo "checks:"
-    for i in $(seq 1 20); do echo "  - {name: check-$i, type: file, path: /tmp, interval: 1s}"; done
+    for i in $(seq 1 20); do echo "  - {name: check-$i, type: file, path: /tmp, interval: 1s, timeout: 500ms}"; done
 } > "$work/heartbeat.yaml"
 "$build/heartbeatd" serve --config "$work/heartbeat.yaml" --listen "127.0.0.1:$hb_port" --log-level warn &
 hb_pid=$!

@@ -115,9 +115,9 @@ public:
         if (watcher_) watcher_->start(std::move(loaded_text));
         try {
             auto ep = server_.listen(host, port);
-            spdlog::info("listening on {}:{} (probes under {}, metrics at {})",
-                         ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string(),
-                         ep.port(), cfg_.server.base_path, cfg_.server.metrics_path);
+            bool v6 = ep.address().is_v6();
+            spdlog::info("listening on {}{}{}:{} (probes under {}, metrics at {})", v6 ? "[" : "", ep.address().to_string(),
+                         v6 ? "]" : "", ep.port(), cfg_.server.base_path, cfg_.server.metrics_path);
         } catch (const std::exception& e) {
             spdlog::error("cannot listen on {}:{}: {}", host, port, e.what());
             return false;
