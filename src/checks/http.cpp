@@ -45,18 +45,21 @@ struct exchange {
     std::string error;  // empty when a response arrived
 };
 
+/** A failed I/O step in words: "timed out after 1s <while>" for the deadline, else "<doing>: <reason>". */
+std::string step_failure(const boost::system::error_code& ec, duration timeout, const std::string& while_,
+                         const std::string& doing) {
+    if (ec == beast::error::timeout) return timed_out_message(timeout, while_);
+    return fmt::format("{}: {}", doing, describe(ec));
+}
+
 /** Sends the request and reads the response head and at most 64 KiB of body, on any stream. */
 template <class Stream>
 net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_body>& req, bool head,
                               duration timeout, const std::string& shown) {
     exchange x;
     auto [wec, wn] = co_await bhttp::async_write(stream, req, use_nothrow);
-    if (wec == beast::error::timeout) {
-        x.error = timed_out_message(timeout, "sending the request to " + shown);
-        co_return x;
-    }
     if (wec) {
-        x.error = fmt::format("sending the request to {}: {}", shown, describe(wec));
+        x.error = step_failure(wec, timeout, "sending the request to " + shown, "sending the request to " + shown);
         co_return x;
     }
     beast::flat_buffer buffer;
@@ -65,12 +68,8 @@ net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_
     parser.body_limit(boost::none);  // we stop reading at our own cap instead of failing
     if (head) parser.skip(true);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
-    if (hec == beast::error::timeout) {
-        x.error = timed_out_message(timeout, "waiting for the response of " + shown);
-        co_return x;
-    }
     if (hec) {
-        x.error = fmt::format("reading the response of {}: {}", shown, describe(hec));
+        x.error = step_failure(hec, timeout, "waiting for the response of " + shown, "reading the response of " + shown);
         co_return x;
     }
     x.status = static_cast<int>(parser.get().result_int());
@@ -81,12 +80,8 @@ net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_
         auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
         x.body.append(chunk, std::min(sizeof chunk, body_cap - x.body.size()) - parser.get().body().size);
         if (rec == bhttp::error::need_buffer) continue;
-        if (rec == beast::error::timeout) {
-            x.error = timed_out_message(timeout, "reading the body of " + shown);
-            co_return x;
-        }
         if (rec) {
-            x.error = fmt::format("reading the body of {}: {}", shown, describe(rec));
+            x.error = step_failure(rec, timeout, "reading the body of " + shown, "reading the body of " + shown);
             co_return x;
         }
     }
