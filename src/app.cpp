@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/signal_set.hpp>
 
 #include "heartbeat/checks/http.hpp"
 #include "heartbeat/config_watch.hpp"
@@ -29,7 +29,8 @@ namespace {
 
 constexpr const char* default_config_path = "/etc/heartbeat/heartbeat.yaml";
 
-/** Where the config comes from: --config, then $HEARTBEAT_CONFIG, then the default path if it exists. */
+/** Where the config comes from: --config, then $HEARTBEAT_CONFIG, then the default path if it
+ * exists. */
 struct config_source {
     std::optional<std::string> path;  // none: run with no checks
     bool named = false;               // named by the user: a missing file is an error
@@ -37,24 +38,30 @@ struct config_source {
 
 config_source find_config(const cli_options& o) {
     if (o.config_path) return {o.config_path, true};
-    if (const char* env = std::getenv("HEARTBEAT_CONFIG"); env && *env) return {std::string(env), true};
+    if (const char* env = std::getenv("HEARTBEAT_CONFIG"); env && *env)
+        return {std::string(env), true};
     std::error_code ec;
-    if (std::filesystem::exists(default_config_path, ec)) return {std::string(default_config_path), false};
+    if (std::filesystem::exists(default_config_path, ec))
+        return {std::string(default_config_path), false};
     return {};
 }
 
 /** Loads the config a command needs, logging its problems; nullopt when it must not go on. */
 std::optional<config> load_or_report(const config_source& src, std::string* text = nullptr) {
     if (!src.path) {
-        spdlog::warn("no config file: neither --config, $HEARTBEAT_CONFIG nor {} names one; running with no checks "
-                     "(every probe answers 200)",
-                     default_config_path);
+        spdlog::warn(
+            "no config file: neither --config, $HEARTBEAT_CONFIG nor {} names one; running with no "
+            "checks "
+            "(every probe answers 200)",
+            default_config_path);
         return config{};
     }
     auto r = load_config(*src.path);
     for (const auto& d : r.diagnostics) {
-        if (d.warning) spdlog::warn("{}", d.format(*src.path));
-        else spdlog::error("{}", d.format(*src.path));
+        if (d.warning)
+            spdlog::warn("{}", d.format(*src.path));
+        else
+            spdlog::error("{}", d.format(*src.path));
     }
     if (!r.ok()) {
         spdlog::error("{}: the configuration has errors; not starting", *src.path);
@@ -65,7 +72,8 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
 }
 
 /** "2 added, 1 removed, 1 changed, 5 unchanged" between two lists of checks. */
-std::string describe_changes(const std::vector<check_config>& before, const std::vector<check_config>& after) {
+std::string describe_changes(const std::vector<check_config>& before,
+                             const std::vector<check_config>& after) {
     std::map<std::string, const check_config*> old;
     for (const auto& c : before)
         if (c.enabled) old[c.name] = &c;
@@ -73,35 +81,48 @@ std::string describe_changes(const std::vector<check_config>& before, const std:
     for (const auto& c : after) {
         if (!c.enabled) continue;
         auto it = old.find(c.name);
-        if (it == old.end()) ++added;
-        else if (it->second->same_definition(c)) ++unchanged;
-        else ++changed;
+        if (it == old.end())
+            ++added;
+        else if (it->second->same_definition(c))
+            ++unchanged;
+        else
+            ++changed;
         if (it != old.end()) old.erase(it);
     }
-    return fmt::format("{} added, {} removed, {} changed, {} unchanged", added, old.size(), changed, unchanged);
+    return fmt::format("{} added, {} removed, {} changed, {} unchanged", added, old.size(), changed,
+                       unchanged);
 }
 
 std::size_t enabled_count(const config& c) {
-    return static_cast<std::size_t>(std::count_if(c.checks.begin(), c.checks.end(), [](auto& x) { return x.enabled; }));
+    return static_cast<std::size_t>(
+        std::count_if(c.checks.begin(), c.checks.end(), [](auto& x) { return x.enabled; }));
 }
 
 /** The running daemon: scheduler, server and the state the answers are rendered from. */
 class daemon final : public http::state_view {
-public:
+  public:
     daemon(net::io_context& ioc, config cfg, std::optional<std::string> path)
         : ioc_(ioc),
           cfg_(std::move(cfg)),
           path_(std::move(path)),
           pool_(2),
           reaper_(ioc.get_executor()),
-          sched_(ioc.get_executor(), [this](check_config c) { return run_check(std::move(c), context()); }),
+          sched_(ioc.get_executor(),
+                 [this](check_config c) { return run_check(std::move(c), context()); }),
           environ_(cfg_.environ),
-          server_(ioc.get_executor(), [this](http::bhttp::request<http::bhttp::string_body> req) { return handle(std::move(req)); },
-                  http::server_limits{.max_connections = cfg_.server.max_connections}),
+          server_(
+              ioc.get_executor(),
+              [this](http::bhttp::request<http::bhttp::string_body> req) {
+                  return handle(std::move(req));
+              },
+              http::server_limits{.max_connections = cfg_.server.max_connections}),
           signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
-        sched_.on_transition = [](const check_entry& e, const transition& t) { log_transition(e, t); };
+        sched_.on_transition = [](const check_entry& e, const transition& t) {
+            log_transition(e, t);
+        };
         if (path_)
-            watcher_ = std::make_unique<config_watcher>(ioc.get_executor(), *path_, [this] { reload("file changed"); });
+            watcher_ = std::make_unique<config_watcher>(ioc.get_executor(), *path_,
+                                                        [this] { reload("file changed"); });
     }
 
     ~daemon() override {
@@ -109,25 +130,29 @@ public:
         pool_.join();
     }
 
-    /** Binds, starts checks, the config watch and signal handling. False when the address cannot be bound. */
+    /** Binds, starts checks, the config watch and signal handling. False when the address cannot be
+     * bound. */
     bool start(const std::string& host, std::uint16_t port, std::string loaded_text) {
         // Watch before anything is announced: a change made right after "listening" must be seen.
         if (watcher_) watcher_->start(std::move(loaded_text));
         try {
             auto ep = server_.listen(host, port);
             bool v6 = ep.address().is_v6();
-            spdlog::info("listening on {}{}{}:{} (probes under {}, metrics at {})", v6 ? "[" : "", ep.address().to_string(),
-                         v6 ? "]" : "", ep.port(), cfg_.server.base_path, cfg_.server.metrics_path);
+            spdlog::info("listening on {}{}{}:{} (probes under {}, metrics at {})", v6 ? "[" : "",
+                         ep.address().to_string(), v6 ? "]" : "", ep.port(), cfg_.server.base_path,
+                         cfg_.server.metrics_path);
         } catch (const std::exception& e) {
             spdlog::error("cannot listen on {}:{}: {}", host, port, e.what());
             return false;
         }
         std::string names;
         for (const auto& c : cfg_.checks)
-            if (c.enabled) names += fmt::format("{}{} ({}, every {})", names.empty() ? "" : ", ", c.name, c.type(),
-                                                c.interval.count() ? format_duration(c.interval) : "request");
-        spdlog::info("started with {} checks from {}{}{}", enabled_count(cfg_), path_ ? *path_ : "(no config file)",
-                     names.empty() ? "" : ": ", names);
+            if (c.enabled)
+                names +=
+                    fmt::format("{}{} ({}, every {})", names.empty() ? "" : ", ", c.name, c.type(),
+                                c.interval.count() ? format_duration(c.interval) : "request");
+        spdlog::info("started with {} checks from {}{}{}", enabled_count(cfg_),
+                     path_ ? *path_ : "(no config file)", names.empty() ? "" : ": ", names);
         sched_.apply(cfg_.checks);
         server_.start();
         net::co_spawn(ioc_, handle_signals(), net::detached);
@@ -141,33 +166,39 @@ public:
     }
     probe_answer answer(const http::route& r) const override {
         auto at = moment::now();
-        if (!r.select.only && r.select.exclude.empty() && !r.verbose) return cache_.get(sched_, r.which, draining_, at);
-        return render_probe(r.which, select_checks(sched_.entries(), r.which, r.select), at, draining_, r.verbose);
+        if (!r.select.only && r.select.exclude.empty() && !r.verbose)
+            return cache_.get(sched_, r.which, draining_, at);
+        return render_probe(r.which, select_checks(sched_.entries(), r.which, r.select), at,
+                            draining_, r.verbose);
     }
     std::string environ() const override {
-        return environ_.render(select_checks(sched_.entries(), probe::environ, {}), moment::now()).body;
+        return environ_.render(select_checks(sched_.entries(), probe::environ, {}), moment::now())
+            .body;
     }
     std::string metrics() const override {
         auto at = moment::now();
         std::array<bool, 3> up{cache_.get(sched_, probe::readiness, draining_, at).ok,
                                cache_.get(sched_, probe::liveliness, draining_, at).ok,
                                cache_.get(sched_, probe::startup, draining_, at).ok};
-        return render_metrics({sched_, up, reload_, requests_, at, server_.connections(), reaper_.orphans_reaped()});
+        return render_metrics(
+            {sched_, up, reload_, requests_, at, server_.connections(), reaper_.orphans_reaped()});
     }
 
-private:
+  private:
     run_context context() { return {ioc_.get_executor(), &pool_, &reaper_}; }
 
     static void log_transition(const check_entry& e, const transition& t) {
         if (!t.from) {
-            if (t.to) spdlog::info("check {} ({}) passing: {}", e.cfg.name, e.cfg.type(), e.last.message);
-            else spdlog::warn("check {} ({}) failing: {}", e.cfg.name, e.cfg.type(), e.last.message);
+            if (t.to)
+                spdlog::info("check {} ({}) passing: {}", e.cfg.name, e.cfg.type(), e.last.message);
+            else
+                spdlog::warn("check {} ({}) failing: {}", e.cfg.name, e.cfg.type(), e.last.message);
         } else if (t.to) {
-            spdlog::info("check {} ({}) recovered after {} consecutive successes: {}", e.cfg.name, e.cfg.type(),
-                         e.state.consecutive_successes(), e.last.message);
+            spdlog::info("check {} ({}) recovered after {} consecutive successes: {}", e.cfg.name,
+                         e.cfg.type(), e.state.consecutive_successes(), e.last.message);
         } else {
-            spdlog::warn("check {} ({}) now failing after {} consecutive failures: {}", e.cfg.name, e.cfg.type(),
-                         e.state.consecutive_failures(), e.last.message);
+            spdlog::warn("check {} ({}) now failing after {} consecutive failures: {}", e.cfg.name,
+                         e.cfg.type(), e.state.consecutive_failures(), e.last.message);
         }
     }
 
@@ -186,10 +217,14 @@ private:
     /** A label from a fixed set, whatever the path: metrics cardinality stays bounded. */
     static std::string_view handler_label(const http::route& r) {
         switch (r.what) {
-            case http::route::kind::metrics: return "metrics";
-            case http::route::kind::environ: return "environ";
-            case http::route::kind::probe: return r.select.only ? "check" : probe_name(r.which);
-            default: return "other";
+            case http::route::kind::metrics:
+                return "metrics";
+            case http::route::kind::environ:
+                return "environ";
+            case http::route::kind::probe:
+                return r.select.only ? "check" : probe_name(r.which);
+            default:
+                return "other";
         }
     }
 
@@ -202,13 +237,15 @@ private:
                 continue;
             }
             if (draining_) {
-                spdlog::warn("second {} while draining: stopping now", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                spdlog::warn("second {} while draining: stopping now",
+                             sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 shutdown();
                 co_return;
             }
             draining_ = true;
             spdlog::info("{} received: readiness now fails; answering for {} more, then stopping",
-                         sig == SIGTERM ? "SIGTERM" : "SIGINT", format_duration(cfg_.server.shutdown_delay));
+                         sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                         format_duration(cfg_.server.shutdown_delay));
             net::co_spawn(ioc_, drain_then_stop(), net::detached);
         }
     }
@@ -240,13 +277,16 @@ private:
         auto r = load_config(*path_);
         if (watcher_) watcher_->mark_seen(r.text);
         for (const auto& d : r.diagnostics) {
-            if (d.warning) spdlog::warn("{}", d.format(*path_));
-            else spdlog::error("{}", d.format(*path_));
+            if (d.warning)
+                spdlog::warn("{}", d.format(*path_));
+            else
+                spdlog::error("{}", d.format(*path_));
         }
         if (!r.ok()) {
             reload_.last_successful = false;
             ++reload_.failures;
-            spdlog::error("reload ({}) refused: {} has errors; the previous checks go on", why, *path_);
+            spdlog::error("reload ({}) refused: {} has errors; the previous checks go on", why,
+                          *path_);
             return;
         }
         reload_.last_successful = true;
@@ -261,7 +301,10 @@ private:
         sched_.apply(cfg_.checks);
         if (r.cfg->server.host != cfg_.server.host || r.cfg->server.port != cfg_.server.port ||
             r.cfg->server.max_connections != cfg_.server.max_connections)
-            spdlog::warn("reload ({}): server.listen and server.max_connections take effect at the next start", why);
+            spdlog::warn(
+                "reload ({}): server.listen and server.max_connections take effect at the next "
+                "start",
+                why);
         spdlog::info("reloaded ({}): {} checks ({})", why, enabled_count(cfg_), summary);
     }
 
@@ -294,7 +337,8 @@ int run_serve(const cli_options& options) {
     if (options.listen) std::tie(host, port) = *parse_listen(*options.listen);
 
     // Orphaned grandchildren of exec checks come back to us to be reaped (as they do to PID 1).
-    if (!process_reaper::become_subreaper()) spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
+    if (!process_reaper::become_subreaper())
+        spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
     if (::getpid() == 1) spdlog::info("running as PID 1: reaping every orphan");
     net::io_context ioc(1);
     daemon d(ioc, std::move(*cfg), src.path);
@@ -320,9 +364,12 @@ int run_check_once(const cli_options& options) {
     net::io_context ioc(1);
     net::thread_pool pool(2);
     process_reaper reaper(ioc.get_executor());
-    scheduler sched(ioc.get_executor(),
-                    [&](check_config c) { return run_check(std::move(c), run_context{ioc.get_executor(), &pool, &reaper}); },
-                    false);
+    scheduler sched(
+        ioc.get_executor(),
+        [&](check_config c) {
+            return run_check(std::move(c), run_context{ioc.get_executor(), &pool, &reaper});
+        },
+        false);
     sched.apply(cfg->checks);
     auto checks = select_checks(sched.entries(), p, {});
     bool ok = false;

@@ -7,8 +7,8 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "heartbeat/checks/exec.hpp"
 #include "heartbeat/checks/file.hpp"
@@ -40,10 +40,14 @@ net::awaitable<check_result> run_check(check_config cfg, run_context ctx) {
     auto started = steady_clock::now();
     auto deadline = started + cfg.timeout;
     check_result r;
-    if (auto* t = std::get_if<tcp_spec>(&cfg.spec)) r = co_await run_tcp(*t, cfg.timeout, deadline);
-    else if (auto* f = std::get_if<file_spec>(&cfg.spec)) r = co_await run_file(*f, cfg.timeout, deadline, ctx);
-    else if (auto* h = std::get_if<http_spec>(&cfg.spec)) r = co_await run_http(*h, cfg.timeout, deadline);
-    else r = co_await run_exec(std::get<exec_spec>(cfg.spec), cfg.timeout, deadline, ctx);
+    if (auto* t = std::get_if<tcp_spec>(&cfg.spec))
+        r = co_await run_tcp(*t, cfg.timeout, deadline);
+    else if (auto* f = std::get_if<file_spec>(&cfg.spec))
+        r = co_await run_file(*f, cfg.timeout, deadline, ctx);
+    else if (auto* h = std::get_if<http_spec>(&cfg.spec))
+        r = co_await run_http(*h, cfg.timeout, deadline);
+    else
+        r = co_await run_exec(std::get<exec_spec>(cfg.spec), cfg.timeout, deadline, ctx);
     r.elapsed = steady_clock::now() - started;
     co_return r;
 }
@@ -55,16 +59,17 @@ namespace {
  * `shutdown()` before it destroys anything; from then on a late lookup drops its result.
  */
 class resolver_gate final : public net::execution_context::service {
-public:
+  public:
     struct state {
         std::mutex mutex;
         bool open = true;
     };
     static net::execution_context::id id;
-    explicit resolver_gate(net::execution_context& ctx) : service(ctx), state_(std::make_shared<state>()) {}
+    explicit resolver_gate(net::execution_context& ctx)
+        : service(ctx), state_(std::make_shared<state>()) {}
     std::shared_ptr<state> shared() const { return state_; }
 
-private:
+  private:
     void shutdown() override {
         std::lock_guard lock(state_->mutex);
         state_->open = false;
@@ -83,7 +88,7 @@ resolve_outcome lookup(const std::string& host, const std::string& service) {
     addrinfo* res = nullptr;
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
     if (rc != 0) {
-        out.ec = rc == EAI_NONAME ? net::error::host_not_found
+        out.ec = rc == EAI_NONAME  ? net::error::host_not_found
                  : rc == EAI_AGAIN ? net::error::host_not_found_try_again
                                    : net::error::no_recovery;
         return out;
@@ -91,7 +96,8 @@ resolve_outcome lookup(const std::string& host, const std::string& service) {
     std::vector<net::ip::tcp::endpoint> eps;
     for (auto* p = res; p; p = p->ai_next) {
         if (p->ai_family == AF_INET)
-            eps.emplace_back(net::ip::address_v4(ntohl(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr)),
+            eps.emplace_back(net::ip::address_v4(ntohl(
+                                 reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr.s_addr)),
                              ntohs(reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_port));
         else if (p->ai_family == AF_INET6) {
             auto* a6 = reinterpret_cast<sockaddr_in6*>(p->ai_addr);
@@ -101,7 +107,8 @@ resolve_outcome lookup(const std::string& host, const std::string& service) {
         }
     }
     ::freeaddrinfo(res);
-    out.endpoints = net::ip::tcp::resolver::results_type::create(eps.begin(), eps.end(), host, service);
+    out.endpoints =
+        net::ip::tcp::resolver::results_type::create(eps.begin(), eps.end(), host, service);
     return out;
 }
 
@@ -129,7 +136,9 @@ net::awaitable<resolve_outcome> resolve_until(std::string host, std::string serv
     std::thread([gate, slot, ex, host, service] {
         auto result = lookup(host, service);
         std::lock_guard lock(gate->mutex);
-        if (gate->open) net::post(ex, [slot, result = std::move(result)]() mutable { slot->set(std::move(result)); });
+        if (gate->open)
+            net::post(
+                ex, [slot, result = std::move(result)]() mutable { slot->set(std::move(result)); });
     }).detach();
     co_await slot->signal.async_wait(use_nothrow);
     if (slot->value) co_return std::move(*slot->value);

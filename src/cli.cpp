@@ -65,32 +65,41 @@ cli_result parse_cli(const std::vector<std::string>& args) {
             o.config_path = *v;
         } else if (arg == "--listen") {
             auto v = value();
-            if (!v || !parse_listen(*v)) return fail("--listen needs HOST:PORT, e.g. 0.0.0.0:8080 or [::]:8080");
+            if (!v || !parse_listen(*v))
+                return fail("--listen needs HOST:PORT, e.g. 0.0.0.0:8080 or [::]:8080");
             o.listen = *v;
         } else if (arg == "--log-format") {
             auto v = value();
-            if (v == "text") o.format = log_format::text;
-            else if (v == "json") o.format = log_format::json;
-            else return fail("--log-format is text or json");
+            if (v == "text")
+                o.format = log_format::text;
+            else if (v == "json")
+                o.format = log_format::json;
+            else
+                return fail("--log-format is text or json");
         } else if (arg == "--log-level") {
             auto v = value();
             if (!v) return fail("--log-level needs a level");
             auto level = spdlog::level::from_str(*v);
-            if (level == spdlog::level::off && *v != "off") return fail("unknown --log-level '" + *v + "'");
+            if (level == spdlog::level::off && *v != "off")
+                return fail("unknown --log-level '" + *v + "'");
             o.level = level;
         } else if (arg == "--timeout") {
             auto v = value();
             auto d = v ? parse_duration(*v) : std::nullopt;
-            if (!d || d->count() == 0) return fail("--timeout needs a duration such as 2s or 500ms");
+            if (!d || d->count() == 0)
+                return fail("--timeout needs a duration such as 2s or 500ms");
             o.timeout = *d;
         } else if (arg.starts_with("-") && arg != "-") {
             return fail("unknown option '" + arg + "'");
         } else if (!command_seen && positional.empty() &&
                    (arg == "serve" || arg == "validate" || arg == "check" || arg == "probe")) {
             command_seen = true;
-            if (arg == "validate") o.cmd = cli_options::command::validate;
-            else if (arg == "check") o.cmd = cli_options::command::check;
-            else if (arg == "probe") o.cmd = cli_options::command::probe;
+            if (arg == "validate")
+                o.cmd = cli_options::command::validate;
+            else if (arg == "check")
+                o.cmd = cli_options::command::check;
+            else if (arg == "probe")
+                o.cmd = cli_options::command::probe;
         } else {
             positional.push_back(arg);
         }
@@ -98,7 +107,8 @@ cli_result parse_cli(const std::vector<std::string>& args) {
     using c = cli_options::command;
     if (o.cmd == c::check && !positional.empty()) {
         o.probe = positional.front();
-        if (!parse_probe(o.probe)) return fail("unknown probe '" + o.probe + "': readiness, liveliness, startup, environ");
+        if (!parse_probe(o.probe))
+            return fail("unknown probe '" + o.probe + "': readiness, liveliness, startup, environ");
         positional.erase(positional.begin());
     } else if (o.cmd == c::probe && !positional.empty()) {
         o.url = positional.front();

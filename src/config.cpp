@@ -1,11 +1,11 @@
 #include "heartbeat/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <cerrno>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,10 +17,14 @@ namespace heartbeat {
 
 std::string_view probe_name(probe p) {
     switch (p) {
-        case probe::readiness: return "readiness";
-        case probe::liveliness: return "liveliness";
-        case probe::startup: return "startup";
-        case probe::environ: return "environ";
+        case probe::readiness:
+            return "readiness";
+        case probe::liveliness:
+            return "liveliness";
+        case probe::startup:
+            return "startup";
+        case probe::environ:
+            return "environ";
     }
     return "readiness";
 }
@@ -52,7 +56,8 @@ bool same_spec(const exec_spec& a, const exec_spec& b) {
     return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.expect_exit == b.expect_exit;
 }
 bool same_spec(const file_spec& a, const file_spec& b) {
-    return a.path == b.path && a.kind_ == b.kind_ && a.max_age == b.max_age && a.min_size == b.min_size;
+    return a.path == b.path && a.kind_ == b.kind_ && a.max_age == b.max_age &&
+           a.min_size == b.min_size;
 }
 
 }  // namespace
@@ -63,7 +68,9 @@ bool check_config::same_definition(const check_config& o) const {
         enabled != o.enabled || spec.index() != o.spec.index())
         return false;
     return std::visit(
-        [&](const auto& mine) { return same_spec(mine, std::get<std::decay_t<decltype(mine)>>(o.spec)); },
+        [&](const auto& mine) {
+            return same_spec(mine, std::get<std::decay_t<decltype(mine)>>(o.spec));
+        },
         spec);
 }
 
@@ -87,7 +94,8 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
     }
     unsigned port = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (host.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
+    if (host.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+        port > 65535)
         return std::nullopt;
     return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
 }
@@ -132,7 +140,8 @@ std::string shorten(std::string_view s) {
 }
 
 const std::vector<std::string_view> common_keys = {
-    "name", "type", "probes", "timeout", "interval", "failure_threshold", "success_threshold", "enabled"};
+    "name",   "type", "probes", "timeout", "interval", "failure_threshold", "success_threshold",
+    "enabled"};
 const std::vector<std::string_view> type_keys[] = {
     {"host", "port", "send", "expect"},
     {"url", "method", "headers", "expect_status", "expect_body", "tls_verify", "ca_file"},
@@ -143,7 +152,7 @@ const std::vector<std::string_view> type_names = {"tcp", "http", "exec", "file"}
 
 /** Walks a parsed YAML tree, collecting every problem rather than stopping at the first. */
 class loader {
-public:
+  public:
     std::vector<diagnostic> diags;
 
     void error(const YAML::Mark& m, std::string message) { add(m, std::move(message), false); }
@@ -156,17 +165,22 @@ public:
         config cfg;
         if (!root.IsDefined() || root.IsNull()) return cfg;  // an empty file: no checks
         if (!root.IsMap()) {
-            error(root.Mark(), "the file must be a mapping with the keys server, defaults, environ, checks");
+            error(root.Mark(),
+                  "the file must be a mapping with the keys server, defaults, environ, checks");
             return cfg;
         }
         defaults d;
         YAML::Node checks;
         for_each_key(root, {"server", "defaults", "environ", "checks"}, "at the top level",
                      [&](const std::string& key, const YAML::Node& value) {
-                         if (key == "server") load_server(value, cfg.server);
-                         else if (key == "defaults") load_defaults(value, d);
-                         else if (key == "environ") load_environ(value, cfg.environ);
-                         else checks = value;
+                         if (key == "server")
+                             load_server(value, cfg.server);
+                         else if (key == "defaults")
+                             load_defaults(value, d);
+                         else if (key == "environ")
+                             load_environ(value, cfg.environ);
+                         else
+                             checks = value;
                      });
         if (checks.IsDefined() && !checks.IsNull()) {
             if (!checks.IsSequence()) {
@@ -174,14 +188,17 @@ public:
             } else {
                 std::map<std::string, int> seen;
                 for (const auto& item : checks) {
-                    // Names are compared even when a check has other problems: both get reported at once.
+                    // Names are compared even when a check has other problems: both get reported at
+                    // once.
                     if (item.IsMap()) {
                         const YAML::Node name = item["name"];
                         if (name.IsDefined() && name.IsScalar()) {
                             auto [it, fresh] = seen.emplace(name.Scalar(), item.Mark().line + 1);
                             if (!fresh) {
-                                error(item.Mark(), fmt::format("duplicate check name '{}' (first defined at line {})",
-                                                               shorten(name.Scalar()), it->second));
+                                error(item.Mark(),
+                                      fmt::format(
+                                          "duplicate check name '{}' (first defined at line {})",
+                                          shorten(name.Scalar()), it->second));
                                 continue;
                             }
                         }
@@ -193,7 +210,7 @@ public:
         return cfg;
     }
 
-private:
+  private:
     struct defaults {
         duration timeout = std::chrono::seconds(1);
         duration interval = std::chrono::seconds(10);
@@ -214,10 +231,12 @@ private:
     template <class Fn>
     void for_each_key(const YAML::Node& map, const std::vector<std::string_view>& allowed,
                       std::string_view where, Fn&& fn,
-                      const std::vector<std::string_view>& elsewhere = {}, std::string_view elsewhere_hint = {}) {
+                      const std::vector<std::string_view>& elsewhere = {},
+                      std::string_view elsewhere_hint = {}) {
         std::set<std::string> seen;
         for (auto it = map.begin(); it != map.end(); ++it) {
-            // Copies, not references: the iterator's pair is a temporary that dies with the statement.
+            // Copies, not references: the iterator's pair is a temporary that dies with the
+            // statement.
             const YAML::Node k = it->first;
             const YAML::Node value = it->second;
             if (!k.IsScalar()) {
@@ -236,25 +255,30 @@ private:
             } else {
                 std::vector<std::string_view> all = allowed;
                 all.insert(all.end(), elsewhere.begin(), elsewhere.end());
-                error(k.Mark(), fmt::format("unknown key '{}' {}{}", shorten(key), where, did_you_mean(key, all)));
+                error(k.Mark(), fmt::format("unknown key '{}' {}{}", shorten(key), where,
+                                            did_you_mean(key, all)));
             }
         }
     }
 
     bool expect_map(const YAML::Node& n, std::string_view what) {
         if (n.IsMap()) return true;
-        if (!n.IsNull()) error(n.Mark(), fmt::format("'{}' must be a mapping of keys to values", what));
+        if (!n.IsNull())
+            error(n.Mark(), fmt::format("'{}' must be a mapping of keys to values", what));
         return false;
     }
 
     std::optional<std::string> scalar(const YAML::Node& n, std::string_view key) {
         if (n.IsScalar()) return n.Scalar();
         error(n.Mark(), fmt::format("'{}' must be a single value, not {}", key,
-                                    n.IsNull() ? "empty" : n.IsMap() ? "a mapping" : "a list"));
+                                    n.IsNull()  ? "empty"
+                                    : n.IsMap() ? "a mapping"
+                                                : "a list"));
         return std::nullopt;
     }
 
-    std::optional<std::string> string_value(const YAML::Node& n, std::string_view key, bool allow_empty = false) {
+    std::optional<std::string> string_value(const YAML::Node& n, std::string_view key,
+                                            bool allow_empty = false) {
         auto s = scalar(n, key);
         if (s && s->empty() && !allow_empty) {
             error(n.Mark(), fmt::format("'{}' must not be empty", key));
@@ -263,13 +287,15 @@ private:
         return s;
     }
 
-    std::optional<long long> int_value(const YAML::Node& n, std::string_view key, long long lo, long long hi) {
+    std::optional<long long> int_value(const YAML::Node& n, std::string_view key, long long lo,
+                                       long long hi) {
         auto s = scalar(n, key);
         if (!s) return std::nullopt;
         long long v = 0;
         auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
         if (ec != std::errc{} || end != s->data() + s->size() || v < lo || v > hi) {
-            error(n.Mark(), fmt::format("'{}' must be a whole number from {} to {}, got '{}'", key, lo, hi, shorten(*s)));
+            error(n.Mark(), fmt::format("'{}' must be a whole number from {} to {}, got '{}'", key,
+                                        lo, hi, shorten(*s)));
             return std::nullopt;
         }
         return v;
@@ -279,21 +305,25 @@ private:
         auto s = scalar(n, key);
         if (!s) return std::nullopt;
         std::string v = *s;
-        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(v.begin(), v.end(), v.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         if (v == "true" || v == "yes" || v == "on") return true;
         if (v == "false" || v == "no" || v == "off") return false;
         error(n.Mark(), fmt::format("'{}' must be true or false, got '{}'", key, shorten(*s)));
         return std::nullopt;
     }
 
-    std::optional<duration> duration_value(const YAML::Node& n, std::string_view key, bool allow_zero) {
+    std::optional<duration> duration_value(const YAML::Node& n, std::string_view key,
+                                           bool allow_zero) {
         auto s = scalar(n, key);
         if (!s) return std::nullopt;
         auto d = parse_duration(*s);
         if (!d) {
-            error(n.Mark(), fmt::format("bad duration '{}' for '{}': write a number with a unit ms, s, m or h, "
-                                        "such as 500ms, 1.5s or 2m",
-                                        shorten(*s), key));
+            error(
+                n.Mark(),
+                fmt::format("bad duration '{}' for '{}': write a number with a unit ms, s, m or h, "
+                            "such as 500ms, 1.5s or 2m",
+                            shorten(*s), key));
             return std::nullopt;
         }
         if (!allow_zero && d->count() == 0) {
@@ -323,8 +353,8 @@ private:
         return out;
     }
 
-    std::optional<std::vector<std::pair<std::string, std::string>>> string_map(const YAML::Node& n,
-                                                                                std::string_view key) {
+    std::optional<std::vector<std::pair<std::string, std::string>>> string_map(
+        const YAML::Node& n, std::string_view key) {
         if (!n.IsMap()) {
             error(n.Mark(), fmt::format("'{}' must be a mapping of names to values", key));
             return std::nullopt;
@@ -333,11 +363,13 @@ private:
         bool ok = true;
         for (auto it = n.begin(); it != n.end(); ++it) {
             if (!it->first.IsScalar() || it->first.Scalar().empty()) {
-                error(it->first.Mark(), fmt::format("each name in '{}' must be a non-empty single value", key));
+                error(it->first.Mark(),
+                      fmt::format("each name in '{}' must be a non-empty single value", key));
                 ok = false;
             } else if (!it->second.IsScalar()) {
-                error(it->second.Mark(), fmt::format("the value of '{}' in '{}' must be a single value",
-                                                     shorten(it->first.Scalar()), key));
+                error(it->second.Mark(),
+                      fmt::format("the value of '{}' in '{}' must be a single value",
+                                  shorten(it->first.Scalar()), key));
                 ok = false;
             } else {
                 out.emplace_back(it->first.Scalar(), it->second.Scalar());
@@ -349,66 +381,72 @@ private:
 
     void load_server(const YAML::Node& n, server_config& s) {
         if (!expect_map(n, "server")) return;
-        for_each_key(n, {"listen", "base_path", "metrics_path", "shutdown_delay", "max_connections"}, "in 'server'",
-                     [&](const std::string& key, const YAML::Node& v) {
-                         if (key == "listen") {
-                             if (auto text = string_value(v, key)) {
-                                 if (auto hp = parse_listen(*text)) {
-                                     s.host = hp->first;
-                                     s.port = hp->second;
-                                 } else {
-                                     error(v.Mark(), fmt::format("'listen' must be host:port with a port from 0 "
-                                                                 "to 65535 (\"[::]:8080\" for IPv6), got '{}'",
-                                                                 shorten(*text)));
-                                 }
-                             }
-                         } else if (key == "base_path" || key == "metrics_path") {
-                             if (auto p = string_value(v, key)) {
-                                 if (p->front() != '/' || p->find_first_of(" ?#") != std::string::npos) {
-                                     error(v.Mark(), fmt::format("'{}' must be a path starting with '/'", key));
-                                     return;
-                                 }
-                                 while (p->size() > 1 && p->back() == '/') p->pop_back();
-                                 (key == "base_path" ? s.base_path : s.metrics_path) = *p;
-                             }
-                         } else if (key == "shutdown_delay") {
-                             if (auto d = duration_value(v, key, true)) s.shutdown_delay = *d;
-                         } else if (auto m = int_value(v, key, 1, 100000)) {
-                             s.max_connections = static_cast<std::size_t>(*m);
-                         }
-                     });
+        for_each_key(
+            n, {"listen", "base_path", "metrics_path", "shutdown_delay", "max_connections"},
+            "in 'server'", [&](const std::string& key, const YAML::Node& v) {
+                if (key == "listen") {
+                    if (auto text = string_value(v, key)) {
+                        if (auto hp = parse_listen(*text)) {
+                            s.host = hp->first;
+                            s.port = hp->second;
+                        } else {
+                            error(v.Mark(),
+                                  fmt::format("'listen' must be host:port with a port from 0 "
+                                              "to 65535 (\"[::]:8080\" for IPv6), got '{}'",
+                                              shorten(*text)));
+                        }
+                    }
+                } else if (key == "base_path" || key == "metrics_path") {
+                    if (auto p = string_value(v, key)) {
+                        if (p->front() != '/' || p->find_first_of(" ?#") != std::string::npos) {
+                            error(v.Mark(),
+                                  fmt::format("'{}' must be a path starting with '/'", key));
+                            return;
+                        }
+                        while (p->size() > 1 && p->back() == '/') p->pop_back();
+                        (key == "base_path" ? s.base_path : s.metrics_path) = *p;
+                    }
+                } else if (key == "shutdown_delay") {
+                    if (auto d = duration_value(v, key, true)) s.shutdown_delay = *d;
+                } else if (auto m = int_value(v, key, 1, 100000)) {
+                    s.max_connections = static_cast<std::size_t>(*m);
+                }
+            });
     }
 
     void load_defaults(const YAML::Node& n, defaults& d) {
         if (!expect_map(n, "defaults")) return;
-        for_each_key(n, {"timeout", "interval", "failure_threshold", "success_threshold"}, "in 'defaults'",
-                     [&](const std::string& key, const YAML::Node& v) {
-                         if (key == "timeout") {
-                             if (auto t = duration_value(v, key, false)) d.timeout = *t;
-                         } else if (key == "interval") {
-                             if (auto t = duration_value(v, key, true)) d.interval = *t;
-                         } else if (auto t = int_value(v, key, 1, 1000)) {
-                             (key == "failure_threshold" ? d.failure_threshold : d.success_threshold) =
-                                 static_cast<int>(*t);
-                         }
-                     });
+        for_each_key(
+            n, {"timeout", "interval", "failure_threshold", "success_threshold"}, "in 'defaults'",
+            [&](const std::string& key, const YAML::Node& v) {
+                if (key == "timeout") {
+                    if (auto t = duration_value(v, key, false)) d.timeout = *t;
+                } else if (key == "interval") {
+                    if (auto t = duration_value(v, key, true)) d.interval = *t;
+                } else if (auto t = int_value(v, key, 1, 1000)) {
+                    (key == "failure_threshold" ? d.failure_threshold : d.success_threshold) =
+                        static_cast<int>(*t);
+                }
+            });
     }
 
     void load_environ(const YAML::Node& n, environ_config& e) {
         if (!expect_map(n, "environ")) return;
-        for_each_key(n, {"virtualenv", "variables"}, "in 'environ'", [&](const std::string& key, const YAML::Node& v) {
-            if (key == "virtualenv") {
-                if (v.IsNull()) return;
-                if (auto p = string_value(v, key)) e.virtualenv = *p;
-            } else if (auto list = string_list(v, key)) {
-                e.variables = *list;
-            }
-        });
+        for_each_key(n, {"virtualenv", "variables"}, "in 'environ'",
+                     [&](const std::string& key, const YAML::Node& v) {
+                         if (key == "virtualenv") {
+                             if (v.IsNull()) return;
+                             if (auto p = string_value(v, key)) e.virtualenv = *p;
+                         } else if (auto list = string_list(v, key)) {
+                             e.variables = *list;
+                         }
+                     });
     }
 
     std::optional<check_config> load_check(const YAML::Node& n, const defaults& d) {
         if (!n.IsMap()) {
-            error(n.Mark(), "each item of 'checks' must be a mapping with at least 'name' and 'type'");
+            error(n.Mark(),
+                  "each item of 'checks' must be a mapping with at least 'name' and 'type'");
             return std::nullopt;
         }
         check_config c;
@@ -430,22 +468,27 @@ private:
                 return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
             });
             if (!valid || name->size() > 128) {
-                error(name_node.Mark(), fmt::format("check name '{}' may only use letters, digits, '_', '-' and '.' "
-                                                    "(at most 128)",
-                                                    shorten(*name)));
+                error(name_node.Mark(),
+                      fmt::format("check name '{}' may only use letters, digits, '_', '-' and '.' "
+                                  "(at most 128)",
+                                  shorten(*name)));
             } else {
                 c.name = *name;
                 label = fmt::format("check '{}'", c.name);
             }
         }
         if (!type_node.IsDefined()) {
-            error(n.Mark(), fmt::format("missing required key 'type' in {}: one of tcp, http, exec, file", label));
+            error(n.Mark(),
+                  fmt::format("missing required key 'type' in {}: one of tcp, http, exec, file",
+                              label));
         } else if (auto type = string_value(type_node, "type")) {
             auto it = std::find(type_names.begin(), type_names.end(), *type);
             if (it == type_names.end())
-                error(type_node.Mark(), fmt::format("unknown check type '{}' in {}: use tcp, http, exec or file{}",
-                                                    shorten(*type), label, did_you_mean(*type, type_names)));
-            else type_index = static_cast<std::size_t>(it - type_names.begin());
+                error(type_node.Mark(),
+                      fmt::format("unknown check type '{}' in {}: use tcp, http, exec or file{}",
+                                  shorten(*type), label, did_you_mean(*type, type_names)));
+            else
+                type_index = static_cast<std::size_t>(it - type_names.begin());
         }
 
         std::vector<std::string_view> allowed = common_keys, elsewhere;
@@ -454,11 +497,13 @@ private:
             target.insert(target.end(), type_keys[i].begin(), type_keys[i].end());
         }
         std::string where = "in " + label;
-        std::string hint = type_index ? fmt::format("to a {} check ({})", type_names[*type_index], label) : "";
+        std::string hint =
+            type_index ? fmt::format("to a {} check ({})", type_names[*type_index], label) : "";
 
         std::map<std::string, YAML::Node> values;
-        for_each_key(n, allowed, where, [&](const std::string& key, const YAML::Node& v) { values[key] = v; },
-                     elsewhere, hint);
+        for_each_key(
+            n, allowed, where,
+            [&](const std::string& key, const YAML::Node& v) { values[key] = v; }, elsewhere, hint);
 
         for (auto& [key, v] : values) {
             if (key == "probes") {
@@ -468,17 +513,23 @@ private:
                         auto p = parse_probe((*list)[i]);
                         auto mark = v.IsSequence() ? v[i].Mark() : v.Mark();
                         if (!p)
-                            error(mark, fmt::format("unknown probe '{}' in {}: use readiness, liveliness, startup or "
-                                                    "environ{}",
-                                                    shorten((*list)[i]), label,
-                                                    did_you_mean((*list)[i], {"readiness", "liveliness", "liveness",
-                                                                              "startup", "environ"})));
-                        else c.probes.insert(*p);
+                            error(mark,
+                                  fmt::format("unknown probe '{}' in {}: use readiness, "
+                                              "liveliness, startup or "
+                                              "environ{}",
+                                              shorten((*list)[i]), label,
+                                              did_you_mean((*list)[i],
+                                                           {"readiness", "liveliness", "liveness",
+                                                            "startup", "environ"})));
+                        else
+                            c.probes.insert(*p);
                     }
                     if (list->empty())
-                        error(v.Mark(), fmt::format("'probes' of {} is empty: name at least one probe (to switch the "
-                                                    "check off, write enabled: false)",
-                                                    label));
+                        error(v.Mark(),
+                              fmt::format(
+                                  "'probes' of {} is empty: name at least one probe (to switch the "
+                                  "check off, write enabled: false)",
+                                  label));
                 }
             } else if (key == "timeout") {
                 if (auto t = duration_value(v, key, false)) c.timeout = *t;
@@ -497,8 +548,8 @@ private:
             auto required = [&](std::string_view key) -> const YAML::Node* {
                 auto it = values.find(std::string(key));
                 if (it != values.end()) return &it->second;
-                error(n.Mark(), fmt::format("missing required key '{}' in {} ({} check)", key, label,
-                                            type_names[*type_index]));
+                error(n.Mark(), fmt::format("missing required key '{}' in {} ({} check)", key,
+                                            label, type_names[*type_index]));
                 return nullptr;
             };
             auto optional = [&](std::string_view key) -> const YAML::Node* {
@@ -506,10 +557,18 @@ private:
                 return it == values.end() ? nullptr : &it->second;
             };
             switch (*type_index) {
-                case 0: c.spec = load_tcp(required, optional); break;
-                case 1: c.spec = load_http(required, optional); break;
-                case 2: c.spec = load_exec(required, optional); break;
-                default: c.spec = load_file(required, optional); break;
+                case 0:
+                    c.spec = load_tcp(required, optional);
+                    break;
+                case 1:
+                    c.spec = load_http(required, optional);
+                    break;
+                case 2:
+                    c.spec = load_exec(required, optional);
+                    break;
+                default:
+                    c.spec = load_file(required, optional);
+                    break;
             }
         }
         if (error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
@@ -519,7 +578,8 @@ private:
     }
 
     std::size_t error_count() const {
-        return static_cast<std::size_t>(std::count_if(diags.begin(), diags.end(), [](auto& x) { return !x.warning; }));
+        return static_cast<std::size_t>(
+            std::count_if(diags.begin(), diags.end(), [](auto& x) { return !x.warning; }));
     }
 
     template <class Req, class Opt>
@@ -542,23 +602,32 @@ private:
         if (auto u = required("url")) {
             if (auto s = string_value(*u, "url")) {
                 std::string why;
-                if (parse_url(*s, &why)) h.url = *s;
-                else error(u->Mark(), fmt::format("'url' {}", why));
+                if (parse_url(*s, &why))
+                    h.url = *s;
+                else
+                    error(u->Mark(), fmt::format("'url' {}", why));
             }
         }
         if (auto m = optional("method")) {
             if (auto s = string_value(*m, "method")) {
                 std::string upper = *s;
-                std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
-                if (upper != "GET" && upper != "HEAD") error(m->Mark(), "'method' must be GET or HEAD");
-                else h.method = upper;
+                std::transform(upper.begin(), upper.end(), upper.begin(),
+                               [](unsigned char ch) { return std::toupper(ch); });
+                if (upper != "GET" && upper != "HEAD")
+                    error(m->Mark(), "'method' must be GET or HEAD");
+                else
+                    h.method = upper;
             }
         }
         if (auto hs = optional("headers")) {
             if (auto map = string_map(*hs, "headers")) {
                 for (auto& [k, v] : *map) {
-                    bool bad = k.find_first_of(" :\r\n\t") != std::string::npos || v.find_first_of("\r\n") != std::string::npos;
-                    if (bad) error(hs->Mark(), fmt::format("header '{}' has a character a header cannot carry", shorten(k)));
+                    bool bad = k.find_first_of(" :\r\n\t") != std::string::npos ||
+                               v.find_first_of("\r\n") != std::string::npos;
+                    if (bad)
+                        error(hs->Mark(),
+                              fmt::format("header '{}' has a character a header cannot carry",
+                                          shorten(k)));
                 }
                 h.headers = *map;
             }
@@ -567,15 +636,20 @@ private:
             if (auto list = string_list(*es, "expect_status")) {
                 for (auto& item : *list) {
                     status_match m;
-                    if (item.size() == 3 && item[0] >= '1' && item[0] <= '5' && (item.substr(1) == "xx" || item.substr(1) == "XX")) {
+                    if (item.size() == 3 && item[0] >= '1' && item[0] <= '5' &&
+                        (item.substr(1) == "xx" || item.substr(1) == "XX")) {
                         m.class_ = item[0] - '0';
                     } else {
                         int code = 0;
-                        auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
-                        if (ec != std::errc{} || end != item.data() + item.size() || code < 100 || code > 599) {
-                            error(es->Mark(), fmt::format("'expect_status' takes codes from 100 to 599 or classes "
-                                                          "like 2xx, got '{}'",
-                                                          shorten(item)));
+                        auto [end, ec] =
+                            std::from_chars(item.data(), item.data() + item.size(), code);
+                        if (ec != std::errc{} || end != item.data() + item.size() || code < 100 ||
+                            code > 599) {
+                            error(es->Mark(),
+                                  fmt::format(
+                                      "'expect_status' takes codes from 100 to 599 or classes "
+                                      "like 2xx, got '{}'",
+                                      shorten(item)));
                             continue;
                         }
                         m.code = code;
@@ -599,19 +673,27 @@ private:
         if (auto cmd = required("command")) {
             if (cmd->IsScalar()) {
                 if (cmd->Scalar().find_first_not_of(" \t\n") == std::string::npos)
-                    error(cmd->Mark(), "'command' is empty: give a list (run as argv) or a string (run by /bin/sh -c)");
-                else e.argv = {"/bin/sh", "-c", cmd->Scalar()};
+                    error(cmd->Mark(),
+                          "'command' is empty: give a list (run as argv) or a string (run by "
+                          "/bin/sh -c)");
+                else
+                    e.argv = {"/bin/sh", "-c", cmd->Scalar()};
             } else if (auto list = string_list(*cmd, "command")) {
                 if (list->empty() || list->front().empty())
-                    error(cmd->Mark(), "'command' is empty: give a list (run as argv) or a string (run by /bin/sh -c)");
-                else e.argv = *list;
+                    error(cmd->Mark(),
+                          "'command' is empty: give a list (run as argv) or a string (run by "
+                          "/bin/sh -c)");
+                else
+                    e.argv = *list;
             }
         }
         if (auto env = optional("env")) {
             if (auto map = string_map(*env, "env")) {
                 for (auto& [k, v] : *map) {
-                    if (k.find('=') != std::string::npos) error(env->Mark(), fmt::format("env name '{}' contains '='", shorten(k)));
-                    else e.env[k] = v;
+                    if (k.find('=') != std::string::npos)
+                        error(env->Mark(), fmt::format("env name '{}' contains '='", shorten(k)));
+                    else
+                        e.env[k] = v;
                 }
             }
         }
@@ -629,11 +711,16 @@ private:
             if (auto s = string_value(*p, "path")) f.path = *s;
         if (auto k = optional("kind")) {
             if (auto s = string_value(*k, "kind")) {
-                if (*s == "any") f.kind_ = file_spec::kind::any;
-                else if (*s == "file") f.kind_ = file_spec::kind::file;
-                else if (*s == "dir") f.kind_ = file_spec::kind::dir;
-                else error(k->Mark(), fmt::format("'kind' must be file, dir or any, got '{}'{}", shorten(*s),
-                                                  did_you_mean(*s, {"file", "dir", "any"})));
+                if (*s == "any")
+                    f.kind_ = file_spec::kind::any;
+                else if (*s == "file")
+                    f.kind_ = file_spec::kind::file;
+                else if (*s == "dir")
+                    f.kind_ = file_spec::kind::dir;
+                else
+                    error(k->Mark(),
+                          fmt::format("'kind' must be file, dir or any, got '{}'{}", shorten(*s),
+                                      did_you_mean(*s, {"file", "dir", "any"})));
             }
         }
         if (auto a = optional("max_age"))
@@ -651,14 +738,18 @@ private:
             if (auto* h = std::get_if<http_spec>(&c.spec))
                 if (auto u = parse_url(h->url)) host = u->host;
             if (!host.empty() && !is_loopback_host(host))
-                warn(n.Mark(), fmt::format("check '{}' is a liveliness check that reaches another host ({}): when "
-                                           "that host is down, every pod restarts; check it in readiness instead",
-                                           c.name, host));
+                warn(n.Mark(),
+                     fmt::format(
+                         "check '{}' is a liveliness check that reaches another host ({}): when "
+                         "that host is down, every pod restarts; check it in readiness instead",
+                         c.name, host));
         }
         if (c.interval.count() > 0 && c.timeout >= c.interval)
-            warn(n.Mark(), fmt::format("check '{}' has a timeout ({}) not shorter than its interval ({}): runs will "
-                                       "be back to back",
-                                       c.name, format_duration(c.timeout), format_duration(c.interval)));
+            warn(n.Mark(),
+                 fmt::format(
+                     "check '{}' has a timeout ({}) not shorter than its interval ({}): runs will "
+                     "be back to back",
+                     c.name, format_duration(c.timeout), format_duration(c.interval)));
     }
 };
 
@@ -669,8 +760,9 @@ load_result parse_config(std::string_view text, std::string path) {
     loader l;
     config cfg;
     if (text.size() > max_file_size) {
-        l.error(YAML::Mark(), fmt::format("the file is larger than {} KiB: this is not a heartbeat config",
-                                          max_file_size / 1024));
+        l.error(YAML::Mark(),
+                fmt::format("the file is larger than {} KiB: this is not a heartbeat config",
+                            max_file_size / 1024));
     } else if (text.find('\0') != std::string_view::npos) {
         l.error(YAML::Mark(), "the file contains NUL bytes: this is not a YAML text file");
     } else {
@@ -693,14 +785,16 @@ load_result parse_config(std::string_view text, std::string path) {
         result.cfg = std::move(cfg);
     }
     // In file order, as a person reads them next to the file.
-    std::stable_sort(l.diags.begin(), l.diags.end(),
-                     [](const diagnostic& a, const diagnostic& b) { return std::tie(a.line, a.column) < std::tie(b.line, b.column); });
+    std::stable_sort(l.diags.begin(), l.diags.end(), [](const diagnostic& a, const diagnostic& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
     result.diagnostics = std::move(l.diags);
     return result;
 }
 
 namespace {
-constexpr std::string_view unreadable_marker("\0unreadable", 11);  // has a NUL: no accepted file equals it
+constexpr std::string_view unreadable_marker("\0unreadable",
+                                             11);  // has a NUL: no accepted file equals it
 }  // namespace
 
 std::string read_config_text(const std::string& path, std::string* error) {
@@ -713,7 +807,8 @@ std::string read_config_text(const std::string& path, std::string* error) {
     char buf[65536];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
         text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_file_size) break;  // parse_config reports it; no need to read a huge file whole
+        if (text.size() > max_file_size)
+            break;  // parse_config reports it; no need to read a huge file whole
     }
     if (in.bad()) {
         if (error) *error = "cannot read the file: " + std::string(std::strerror(errno));

@@ -12,15 +12,23 @@ namespace heartbeat {
 
 namespace fs = std::filesystem;
 
-config_watcher::config_watcher(net::any_io_executor ex, std::string path, std::function<void()> on_change,
-                               duration debounce, duration fallback)
-    : ex_(ex), path_(std::move(path)), on_change_(std::move(on_change)), debounce_(debounce), fallback_(fallback),
+config_watcher::config_watcher(net::any_io_executor ex, std::string path,
+                               std::function<void()> on_change, duration debounce,
+                               duration fallback)
+    : ex_(ex),
+      path_(std::move(path)),
+      on_change_(std::move(on_change)),
+      debounce_(debounce),
+      fallback_(fallback),
       timer_(ex) {}
 
-config_watcher::~config_watcher() { stop(); }
+config_watcher::~config_watcher() {
+    stop();
+}
 
 std::string config_watcher::fingerprint() const {
-    // The content itself, read as a reload reads it: a change of content, and nothing else, is a change.
+    // The content itself, read as a reload reads it: a change of content, and nothing else, is a
+    // change.
     return read_config_text(path_);
 }
 
@@ -29,8 +37,9 @@ void config_watcher::start(std::string loaded) {
     seen_ = std::move(loaded);
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd >= 0) {
-        constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
-                                       IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+        constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |
+                                       IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
+                                       IN_MOVE_SELF;
         // The folder, not the file: a rename-over or a symlink swap replaces the file itself.
         std::error_code ec;
         fs::path given(path_);
@@ -68,7 +77,8 @@ net::awaitable<void> config_watcher::read_events() {
     while (!stopped_) {
         auto [ec, n] = co_await inotify_->async_read_some(net::buffer(buf), use_nothrow);
         if (ec || stopped_) co_return;
-        // What happened does not matter: any event in the folder makes a (debounced) look at the content.
+        // What happened does not matter: any event in the folder makes a (debounced) look at the
+        // content.
         dirty_ = true;
         timer_.cancel();
     }

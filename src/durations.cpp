@@ -1,8 +1,8 @@
 #include "heartbeat/durations.hpp"
 
-#include <cmath>
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
+#include <cmath>
 
 namespace heartbeat {
 
@@ -17,11 +17,16 @@ std::optional<duration> parse_duration(std::string_view text) {
     std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
 
     double seconds_per_unit = 0;
-    if (unit.empty() || unit == "s") seconds_per_unit = 1;
-    else if (unit == "ms") seconds_per_unit = 1e-3;
-    else if (unit == "m") seconds_per_unit = 60;
-    else if (unit == "h") seconds_per_unit = 3600;
-    else return std::nullopt;
+    if (unit.empty() || unit == "s")
+        seconds_per_unit = 1;
+    else if (unit == "ms")
+        seconds_per_unit = 1e-3;
+    else if (unit == "m")
+        seconds_per_unit = 60;
+    else if (unit == "h")
+        seconds_per_unit = 3600;
+    else
+        return std::nullopt;
 
     double ns = value * seconds_per_unit * 1e9;
     // Negative, NaN and anything past a year is a typo, not a probe setting.
@@ -33,8 +38,10 @@ std::string format_duration(duration d) {
     using namespace std::chrono;
     auto ns = d.count();
     if (ns == 0) return "0s";
-    if (ns % duration_cast<nanoseconds>(hours(1)).count() == 0) return fmt::format("{}h", ns / 3'600'000'000'000LL);
-    if (ns % duration_cast<nanoseconds>(minutes(1)).count() == 0) return fmt::format("{}m", ns / 60'000'000'000LL);
+    if (ns % duration_cast<nanoseconds>(hours(1)).count() == 0)
+        return fmt::format("{}h", ns / 3'600'000'000'000LL);
+    if (ns % duration_cast<nanoseconds>(minutes(1)).count() == 0)
+        return fmt::format("{}m", ns / 60'000'000'000LL);
     if (ns >= 1'000'000'000LL) return fmt::format("{:g}s", static_cast<double>(ns) / 1e9);
     return fmt::format("{:g}ms", static_cast<double>(ns) / 1e6);
 }

@@ -9,11 +9,11 @@
 #include <fstream>
 #include <regex>
 
-#include <boost/version.hpp>
 #include <fmt/format.h>
 #include <openssl/opensslv.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/version.h>
+#include <boost/version.hpp>
 
 #include "heartbeat/json_text.hpp"
 #include "heartbeat/pep508.hpp"
@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t metadata_cap = 1 << 20;  // the headers of any real METADATA fit many times over
+constexpr std::size_t metadata_cap = 1
+                                     << 20;  // the headers of any real METADATA fit many times over
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -34,12 +35,14 @@ std::string_view trim(std::string_view s) {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
 /** Reads at most `cap` bytes; nullopt with `why` when the file cannot be read. */
-std::optional<std::string> read_file(const fs::path& p, std::string& why, std::size_t cap = metadata_cap) {
+std::optional<std::string> read_file(const fs::path& p, std::string& why,
+                                     std::size_t cap = metadata_cap) {
     std::ifstream in(p, std::ios::binary);
     if (!in) {
         why = fmt::format("cannot read {}: {}", p.filename().string(), std::strerror(errno));
@@ -55,7 +58,8 @@ std::optional<std::string> read_file(const fs::path& p, std::string& why, std::s
     return text;
 }
 
-/** egg-info `requires.txt`: plain lines, `[extra]` sections (skipped: extras are never checked), `[:marker]` sections. */
+/** egg-info `requires.txt`: plain lines, `[extra]` sections (skipped: extras are never checked),
+ * `[:marker]` sections. */
 std::vector<std::string> egg_requirements(std::string_view text) {
     std::vector<std::string> out;
     std::string marker;
@@ -63,7 +67,8 @@ std::vector<std::string> egg_requirements(std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         auto nl = text.find('\n', pos);
-        auto line = trim(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+        auto line = trim(
+            text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
         pos = nl == std::string_view::npos ? text.size() : nl + 1;
         if (line.empty() || line.front() == '#') continue;
         if (line.front() == '[' && line.back() == ']') {
@@ -89,16 +94,20 @@ distribution parse_metadata(std::string_view text, std::string source) {
         if (key.empty()) return;
         auto k = lower(key);
         auto v = std::string(trim(value));
-        if (k == "name" && d.name.empty()) d.name = v;
-        else if (k == "version" && d.version.empty()) d.version = v;
-        else if (k == "requires-dist") d.requires_dist.push_back(v);
+        if (k == "name" && d.name.empty())
+            d.name = v;
+        else if (k == "version" && d.version.empty())
+            d.version = v;
+        else if (k == "requires-dist")
+            d.requires_dist.push_back(v);
         key.clear();
         value.clear();
     };
     std::size_t pos = 0;
     while (pos < text.size()) {
         auto nl = text.find('\n', pos);
-        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        std::string_view line =
+            text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
         pos = nl == std::string_view::npos ? text.size() : nl + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) break;  // the headers end; the description follows
@@ -114,14 +123,17 @@ distribution parse_metadata(std::string_view text, std::string source) {
         value = std::string(line.substr(colon + 1));
     }
     flush();
-    if (d.name.empty()) d.error = "its metadata has no Name";
-    else if (d.version.empty()) d.error = "its metadata has no Version";
+    if (d.name.empty())
+        d.error = "its metadata has no Name";
+    else if (d.version.empty())
+        d.error = "its metadata has no Version";
     return d;
 }
 
 std::optional<std::vector<int>> python_from_pyvenv_cfg(std::string_view text) {
-    static const std::regex line_re(R"(^\s*(version|version_info|python_version)\s*[=:]\s*(\d+)\.(\d+)(?:\.(\d+))?)",
-                                    std::regex::icase);
+    static const std::regex line_re(
+        R"(^\s*(version|version_info|python_version)\s*[=:]\s*(\d+)\.(\d+)(?:\.(\d+))?)",
+        std::regex::icase);
     std::optional<std::vector<int>> best;
     std::string t(text);
     std::istringstream lines(t);
@@ -148,7 +160,8 @@ virtualenv_scan scan_virtualenv(const std::string& path) {
     fs::path site;
     fs::path venv_root = root;
     for (const char* lib : {"lib", "lib64"}) {
-        for (auto it = fs::directory_iterator(root / lib, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        for (auto it = fs::directory_iterator(root / lib, ec);
+             !ec && it != fs::directory_iterator(); it.increment(ec)) {
             auto name = it->path().filename().string();
             if (name.starts_with("python") && fs::is_directory(it->path() / "site-packages", ec)) {
                 site = it->path() / "site-packages";
@@ -161,23 +174,28 @@ virtualenv_scan scan_virtualenv(const std::string& path) {
     if (site.empty()) {
         site = root;
         // lib/pythonX.Y/site-packages given directly: the root is two levels up.
-        if (root.filename() == "site-packages") venv_root = root.parent_path().parent_path().parent_path();
+        if (root.filename() == "site-packages")
+            venv_root = root.parent_path().parent_path().parent_path();
     }
     scan.site_packages = site.string();
 
     std::string why;
-    if (auto cfg = read_file(venv_root / "pyvenv.cfg", why, 64 * 1024)) scan.python = python_from_pyvenv_cfg(*cfg);
+    if (auto cfg = read_file(venv_root / "pyvenv.cfg", why, 64 * 1024))
+        scan.python = python_from_pyvenv_cfg(*cfg);
     if (!scan.python) {
         static const std::regex folder_re(R"(python(\d+)\.(\d+))");
         std::smatch m;
         std::string parent = site.parent_path().filename().string();
-        if (std::regex_match(parent, m, folder_re)) scan.python = std::vector<int>{std::stoi(m[1]), std::stoi(m[2])};
+        if (std::regex_match(parent, m, folder_re))
+            scan.python = std::vector<int>{std::stoi(m[1]), std::stoi(m[2])};
     }
 
     std::vector<fs::path> entries;
-    for (auto it = fs::directory_iterator(site, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(site, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
         auto name = it->path().filename().string();
-        if (name.ends_with(".dist-info") || name.ends_with(".egg-info")) entries.push_back(it->path());
+        if (name.ends_with(".dist-info") || name.ends_with(".egg-info"))
+            entries.push_back(it->path());
     }
     if (ec) scan.error = fmt::format("cannot list {}: {}", site.string(), ec.message());
     std::sort(entries.begin(), entries.end());
@@ -197,7 +215,8 @@ virtualenv_scan scan_virtualenv(const std::string& path) {
         auto d = parse_metadata(*text, name);
         if (!dist_info && fs::is_directory(p, ec)) {
             std::string ignored;
-            if (auto req = read_file(p / "requires.txt", ignored)) d.requires_dist = egg_requirements(*req);
+            if (auto req = read_file(p / "requires.txt", ignored))
+                d.requires_dist = egg_requirements(*req);
         }
         scan.distributions.push_back(std::move(d));
     }
@@ -233,13 +252,16 @@ json::object libraries_json(const virtualenv_scan& scan) {
             if (!req->applies(env)) continue;  // an extra, or a marker that does not hold here
             auto it = installed.find(pep440::normalize_name(req->name));
             if (it == installed.end()) {
-                conflicts.push_back(json::object{{"requirement", req->to_string()}, {"installed", nullptr}});
+                conflicts.push_back(
+                    json::object{{"requirement", req->to_string()}, {"installed", nullptr}});
             } else if (!req->url && !pep440::contains_all(req->specifiers, it->second)) {
-                conflicts.push_back(json::object{{"requirement", req->to_string()}, {"installed", it->second}});
+                conflicts.push_back(
+                    json::object{{"requirement", req->to_string()}, {"installed", it->second}});
             }
         }
         entry["version"] = d.version;
-        entry["conflicts"] = conflicts.empty() ? json::value(nullptr) : json::value(std::move(conflicts));
+        entry["conflicts"] =
+            conflicts.empty() ? json::value(nullptr) : json::value(std::move(conflicts));
         if (!unreadable.empty()) {
             std::string joined;
             for (auto& u : unreadable) joined += (joined.empty() ? "" : "; ") + u;
@@ -250,7 +272,8 @@ json::object libraries_json(const virtualenv_scan& scan) {
     return libs;
 }
 
-environ_reporter::environ_reporter(environ_config cfg) : cfg_(std::move(cfg)), started_(steady_clock::now()) {}
+environ_reporter::environ_reporter(environ_config cfg)
+    : cfg_(std::move(cfg)), started_(steady_clock::now()) {}
 
 void environ_reporter::configure(environ_config cfg) {
     if (cfg.virtualenv != cfg_.virtualenv) {
@@ -263,9 +286,11 @@ void environ_reporter::configure(environ_config cfg) {
 json::object environ_reporter::self(const moment& at) const {
     json::object o;
     o["version"] = HEARTBEAT_VERSION;
-    o["uptime_s"] = std::round(std::chrono::duration<double>(at.steady - started_).count() * 10) / 10;
+    o["uptime_s"] =
+        std::round(std::chrono::duration<double>(at.steady - started_).count() * 10) / 10;
     json::object libs;
-    libs["boost"] = fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+    libs["boost"] = fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+                                BOOST_VERSION % 100);
     libs["yaml-cpp"] = "0.7";
     libs["spdlog"] = fmt::format("{}.{}.{}", SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH);
     libs["openssl"] = OPENSSL_VERSION_STR;
@@ -312,7 +337,8 @@ void environ_reporter::refresh(const moment& at) {
         python_ = nullptr;
     }
     venv_error_ = scan.error;
-    spdlog::info("read virtualenv {}: {} distributions in {:.1f} ms{}", *cfg_.virtualenv, scan.distributions.size(),
+    spdlog::info("read virtualenv {}: {} distributions in {:.1f} ms{}", *cfg_.virtualenv,
+                 scan.distributions.size(),
                  std::chrono::duration<double, std::milli>(steady_clock::now() - started).count(),
                  scan.error.empty() ? "" : " (" + scan.error + ")");
 }
@@ -328,8 +354,10 @@ probe_answer environ_reporter::render(const std::vector<entry_ptr>& checks, cons
     for (const auto& name : cfg_.variables) {
         // Only names the config lists; an unset one shows as null so a typo is visible.
         const char* v = std::getenv(name.c_str());
-        if (v) vars[name] = v;
-        else vars[name] = nullptr;
+        if (v)
+            vars[name] = v;
+        else
+            vars[name] = nullptr;
     }
     body["variables"] = std::move(vars);
     if (cfg_.virtualenv) {

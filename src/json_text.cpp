@@ -11,7 +11,11 @@ namespace {
 /** Length of the valid UTF-8 sequence starting at `s[i]`, or 0 when it is not one. */
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xe  ? 3
+                      : (c >> 3) == 0x1e ? 4
+                                         : 0;
     if (len == 0 || i + len > s.size()) return 0;
     for (std::size_t k = 1; k < len; ++k)
         if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
@@ -29,18 +33,31 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 void write(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
-        case boost::json::kind::null: out += "null"; break;
-        case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-        case boost::json::kind::int64: out += fmt::format("{}", v.get_int64()); break;
-        case boost::json::kind::uint64: out += fmt::format("{}", v.get_uint64()); break;
+        case boost::json::kind::null:
+            out += "null";
+            break;
+        case boost::json::kind::bool_:
+            out += v.get_bool() ? "true" : "false";
+            break;
+        case boost::json::kind::int64:
+            out += fmt::format("{}", v.get_int64());
+            break;
+        case boost::json::kind::uint64:
+            out += fmt::format("{}", v.get_uint64());
+            break;
         case boost::json::kind::double_: {
             double d = v.get_double();
-            if (!std::isfinite(d)) out += "null";
-            else if (d == std::floor(d) && std::fabs(d) < 1e15) out += fmt::format("{}", static_cast<long long>(d));
-            else out += fmt::format("{}", d);
+            if (!std::isfinite(d))
+                out += "null";
+            else if (d == std::floor(d) && std::fabs(d) < 1e15)
+                out += fmt::format("{}", static_cast<long long>(d));
+            else
+                out += fmt::format("{}", d);
             break;
         }
-        case boost::json::kind::string: append_json_string(out, v.get_string()); break;
+        case boost::json::kind::string:
+            append_json_string(out, v.get_string());
+            break;
         case boost::json::kind::array: {
             out += '[';
             bool first = true;

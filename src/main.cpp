@@ -15,15 +15,24 @@ int main(int argc, char** argv) {
     }
     const auto& o = *parsed.options;
     heartbeat::setup_logging(o.format, o.level);
-    // Exit codes are 0 and 1 only: Docker reserves 2 for healthchecks, so nothing may escape as an abort.
+    // Exit codes are 0 and 1 only: Docker reserves 2 for healthchecks, so nothing may escape as an
+    // abort.
     try {
         switch (o.cmd) {
-            case cli_options::command::help: std::cout << heartbeat::usage(); return 0;
-            case cli_options::command::version: std::cout << "heartbeatd " << HEARTBEAT_VERSION << '\n'; return 0;
-            case cli_options::command::validate: return heartbeat::run_validate(o);
-            case cli_options::command::check: return heartbeat::run_check_once(o);
-            case cli_options::command::probe: return heartbeat::run_probe(o);
-            case cli_options::command::serve: return heartbeat::run_serve(o);
+            case cli_options::command::help:
+                std::cout << heartbeat::usage();
+                return 0;
+            case cli_options::command::version:
+                std::cout << "heartbeatd " << HEARTBEAT_VERSION << '\n';
+                return 0;
+            case cli_options::command::validate:
+                return heartbeat::run_validate(o);
+            case cli_options::command::check:
+                return heartbeat::run_check_once(o);
+            case cli_options::command::probe:
+                return heartbeat::run_probe(o);
+            case cli_options::command::serve:
+                return heartbeat::run_serve(o);
         }
     } catch (const std::exception& e) {
         std::cerr << "heartbeatd: " << e.what() << '\n';

@@ -12,10 +12,14 @@ namespace heartbeat {
 std::string escape_label(std::string_view value) {
     std::string out;
     for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -31,20 +35,28 @@ void request_metrics::observe(std::string_view handler, int code, duration took)
 }
 
 void request_metrics::render(std::string& out) const {
-    out += "# HELP heartbeat_http_requests_total HTTP requests answered, by handler and status code.\n"
-           "# TYPE heartbeat_http_requests_total counter\n";
+    out +=
+        "# HELP heartbeat_http_requests_total HTTP requests answered, by handler and status code.\n"
+        "# TYPE heartbeat_http_requests_total counter\n";
     for (const auto& [key, n] : requests_)
-        out += fmt::format("heartbeat_http_requests_total{{handler=\"{}\",code=\"{}\"}} {}\n", key.first, key.second, n);
-    out += "# HELP heartbeat_http_request_duration_seconds Time from a complete request to its response.\n"
-           "# TYPE heartbeat_http_request_duration_seconds histogram\n";
+        out += fmt::format("heartbeat_http_requests_total{{handler=\"{}\",code=\"{}\"}} {}\n",
+                           key.first, key.second, n);
+    out +=
+        "# HELP heartbeat_http_request_duration_seconds Time from a complete request to its "
+        "response.\n"
+        "# TYPE heartbeat_http_request_duration_seconds histogram\n";
     for (const auto& [handler, h] : durations_) {
         for (std::size_t i = 0; i < buckets.size(); ++i)
-            out += fmt::format("heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"{}\"}} {}\n", handler,
-                               buckets[i], h.counts[i]);
-        out += fmt::format("heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"+Inf\"}} {}\n", handler,
-                           h.count);
-        out += fmt::format("heartbeat_http_request_duration_seconds_sum{{handler=\"{}\"}} {}\n", handler, h.sum);
-        out += fmt::format("heartbeat_http_request_duration_seconds_count{{handler=\"{}\"}} {}\n", handler, h.count);
+            out += fmt::format(
+                "heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"{}\"}} {}\n",
+                handler, buckets[i], h.counts[i]);
+        out += fmt::format(
+            "heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"+Inf\"}} {}\n",
+            handler, h.count);
+        out += fmt::format("heartbeat_http_request_duration_seconds_sum{{handler=\"{}\"}} {}\n",
+                           handler, h.sum);
+        out += fmt::format("heartbeat_http_request_duration_seconds_count{{handler=\"{}\"}} {}\n",
+                           handler, h.count);
     }
 }
 
@@ -65,10 +77,12 @@ void process_metrics(std::string& out) {
         ::closedir(d);
         --fds;  // the one opendir holds
     }
-    out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-           "# TYPE process_resident_memory_bytes gauge\n";
+    out +=
+        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+        "# TYPE process_resident_memory_bytes gauge\n";
     out += fmt::format("process_resident_memory_bytes {}\n", rss_pages * ::sysconf(_SC_PAGESIZE));
-    out += "# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\n";
+    out +=
+        "# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\n";
     out += fmt::format("process_open_fds {}\n", fds);
 }
 
@@ -83,59 +97,85 @@ std::string render_metrics(const metrics_input& in) {
     out.reserve(4096);
     const auto& entries = in.sched.entries();
 
-    out += "# HELP heartbeat_check_up Whether the check's reported state is passing (1) or failing (0).\n"
-           "# TYPE heartbeat_check_up gauge\n";
+    out +=
+        "# HELP heartbeat_check_up Whether the check's reported state is passing (1) or failing "
+        "(0).\n"
+        "# TYPE heartbeat_check_up gauge\n";
     for (const auto& e : entries)
-        out += fmt::format("heartbeat_check_up{{check=\"{}\",type=\"{}\"}} {}\n", escape_label(e->cfg.name), e->cfg.type(),
+        out += fmt::format("heartbeat_check_up{{check=\"{}\",type=\"{}\"}} {}\n",
+                           escape_label(e->cfg.name), e->cfg.type(),
                            e->state.ok_at(in.at.steady) ? 1 : 0);
-    out += "# HELP heartbeat_check_duration_seconds How long the check's latest run took.\n"
-           "# TYPE heartbeat_check_duration_seconds gauge\n";
+    out +=
+        "# HELP heartbeat_check_duration_seconds How long the check's latest run took.\n"
+        "# TYPE heartbeat_check_duration_seconds gauge\n";
     for (const auto& e : entries)
         if (e->state.has_result())
-            out += fmt::format("heartbeat_check_duration_seconds{{check=\"{}\"}} {}\n", escape_label(e->cfg.name),
+            out += fmt::format("heartbeat_check_duration_seconds{{check=\"{}\"}} {}\n",
+                               escape_label(e->cfg.name),
                                std::chrono::duration<double>(e->last.elapsed).count());
-    out += "# HELP heartbeat_check_runs_total Runs of the check, by result.\n"
-           "# TYPE heartbeat_check_runs_total counter\n";
+    out +=
+        "# HELP heartbeat_check_runs_total Runs of the check, by result.\n"
+        "# TYPE heartbeat_check_runs_total counter\n";
     for (const auto& e : entries) {
-        out += fmt::format("heartbeat_check_runs_total{{check=\"{}\",result=\"success\"}} {}\n", escape_label(e->cfg.name),
-                           e->runs_ok);
-        out += fmt::format("heartbeat_check_runs_total{{check=\"{}\",result=\"failure\"}} {}\n", escape_label(e->cfg.name),
-                           e->runs_failed);
+        out += fmt::format("heartbeat_check_runs_total{{check=\"{}\",result=\"success\"}} {}\n",
+                           escape_label(e->cfg.name), e->runs_ok);
+        out += fmt::format("heartbeat_check_runs_total{{check=\"{}\",result=\"failure\"}} {}\n",
+                           escape_label(e->cfg.name), e->runs_failed);
     }
-    out += "# HELP heartbeat_check_consecutive_failures Failed runs of the check since its last success.\n"
-           "# TYPE heartbeat_check_consecutive_failures gauge\n";
+    out +=
+        "# HELP heartbeat_check_consecutive_failures Failed runs of the check since its last "
+        "success.\n"
+        "# TYPE heartbeat_check_consecutive_failures gauge\n";
     for (const auto& e : entries)
-        out += fmt::format("heartbeat_check_consecutive_failures{{check=\"{}\"}} {}\n", escape_label(e->cfg.name),
-                           e->state.consecutive_failures());
-    out += "# HELP heartbeat_check_last_run_timestamp_seconds When the check's latest run finished.\n"
-           "# TYPE heartbeat_check_last_run_timestamp_seconds gauge\n";
+        out += fmt::format("heartbeat_check_consecutive_failures{{check=\"{}\"}} {}\n",
+                           escape_label(e->cfg.name), e->state.consecutive_failures());
+    out +=
+        "# HELP heartbeat_check_last_run_timestamp_seconds When the check's latest run finished.\n"
+        "# TYPE heartbeat_check_last_run_timestamp_seconds gauge\n";
     for (const auto& e : entries)
         if (e->state.has_result())
-            out += fmt::format("heartbeat_check_last_run_timestamp_seconds{{check=\"{}\"}} {:.3f}\n",
-                               escape_label(e->cfg.name), unix_seconds(e->checked_at));
+            out +=
+                fmt::format("heartbeat_check_last_run_timestamp_seconds{{check=\"{}\"}} {:.3f}\n",
+                            escape_label(e->cfg.name), unix_seconds(e->checked_at));
 
-    out += "# HELP heartbeat_probe_up Whether the probe answers 200 (1) or 500 (0).\n"
-           "# TYPE heartbeat_probe_up gauge\n";
+    out +=
+        "# HELP heartbeat_probe_up Whether the probe answers 200 (1) or 500 (0).\n"
+        "# TYPE heartbeat_probe_up gauge\n";
     constexpr probe probes[] = {probe::readiness, probe::liveliness, probe::startup};
     for (std::size_t i = 0; i < 3; ++i)
-        out += fmt::format("heartbeat_probe_up{{probe=\"{}\"}} {}\n", probe_name(probes[i]), in.probe_up[i] ? 1 : 0);
+        out += fmt::format("heartbeat_probe_up{{probe=\"{}\"}} {}\n", probe_name(probes[i]),
+                           in.probe_up[i] ? 1 : 0);
 
-    out += "# HELP heartbeat_config_last_reload_successful Whether the latest config (re)load was accepted.\n"
-           "# TYPE heartbeat_config_last_reload_successful gauge\n";
-    out += fmt::format("heartbeat_config_last_reload_successful {}\n", in.reload.last_successful ? 1 : 0);
-    out += "# HELP heartbeat_config_last_reload_success_timestamp_seconds When a config was last accepted.\n"
-           "# TYPE heartbeat_config_last_reload_success_timestamp_seconds gauge\n";
-    out += fmt::format("heartbeat_config_last_reload_success_timestamp_seconds {:.3f}\n", unix_seconds(in.reload.last_success));
-    out += "# HELP heartbeat_config_reload_failures_total Config reloads refused because the file had errors.\n"
-           "# TYPE heartbeat_config_reload_failures_total counter\n";
+    out +=
+        "# HELP heartbeat_config_last_reload_successful Whether the latest config (re)load was "
+        "accepted.\n"
+        "# TYPE heartbeat_config_last_reload_successful gauge\n";
+    out += fmt::format("heartbeat_config_last_reload_successful {}\n",
+                       in.reload.last_successful ? 1 : 0);
+    out +=
+        "# HELP heartbeat_config_last_reload_success_timestamp_seconds When a config was last "
+        "accepted.\n"
+        "# TYPE heartbeat_config_last_reload_success_timestamp_seconds gauge\n";
+    out += fmt::format("heartbeat_config_last_reload_success_timestamp_seconds {:.3f}\n",
+                       unix_seconds(in.reload.last_success));
+    out +=
+        "# HELP heartbeat_config_reload_failures_total Config reloads refused because the file had "
+        "errors.\n"
+        "# TYPE heartbeat_config_reload_failures_total counter\n";
     out += fmt::format("heartbeat_config_reload_failures_total {}\n", in.reload.failures);
 
-    out += "# HELP heartbeat_build_info The running heartbeatd's version.\n# TYPE heartbeat_build_info gauge\n";
+    out +=
+        "# HELP heartbeat_build_info The running heartbeatd's version.\n# TYPE "
+        "heartbeat_build_info gauge\n";
     out += fmt::format("heartbeat_build_info{{version=\"{}\"}} 1\n", HEARTBEAT_VERSION);
-    out += "# HELP heartbeat_http_connections Open client connections.\n# TYPE heartbeat_http_connections gauge\n";
+    out +=
+        "# HELP heartbeat_http_connections Open client connections.\n# TYPE "
+        "heartbeat_http_connections gauge\n";
     out += fmt::format("heartbeat_http_connections {}\n", in.open_connections);
-    out += "# HELP heartbeat_orphans_reaped_total Orphaned descendants of exec checks reaped by heartbeatd.\n"
-           "# TYPE heartbeat_orphans_reaped_total counter\n";
+    out +=
+        "# HELP heartbeat_orphans_reaped_total Orphaned descendants of exec checks reaped by "
+        "heartbeatd.\n"
+        "# TYPE heartbeat_orphans_reaped_total counter\n";
     out += fmt::format("heartbeat_orphans_reaped_total {}\n", in.orphans_reaped);
     in.requests.render(out);
     process_metrics(out);

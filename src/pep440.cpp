@@ -11,7 +11,8 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return out;
 }
 
@@ -30,13 +31,12 @@ std::optional<std::int64_t> number(const std::string& s) {
 
 const std::regex& version_pattern() {
     // The grammar of PEP 440's appendix, with every spelling it normalizes.
-    static const std::regex re(
-        R"(v?(?:([0-9]+)!)?([0-9]+(?:\.[0-9]+)*))"
-        R"((?:[-_.]?(alpha|a|beta|b|preview|pre|c|rc)[-_.]?([0-9]+)?)?)"
-        R"((?:-([0-9]+)|[-_.]?(post|rev|r)[-_.]?([0-9]+)?)?)"
-        R"((?:[-_.]?(dev)[-_.]?([0-9]+)?)?)"
-        R"((?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?)",
-        std::regex::icase | std::regex::optimize);
+    static const std::regex re(R"(v?(?:([0-9]+)!)?([0-9]+(?:\.[0-9]+)*))"
+                               R"((?:[-_.]?(alpha|a|beta|b|preview|pre|c|rc)[-_.]?([0-9]+)?)?)"
+                               R"((?:-([0-9]+)|[-_.]?(post|rev|r)[-_.]?([0-9]+)?)?)"
+                               R"((?:[-_.]?(dev)[-_.]?([0-9]+)?)?)"
+                               R"((?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?)",
+                               std::regex::icase | std::regex::optimize);
     return re;
 }
 
@@ -69,17 +69,22 @@ std::optional<version> parse_version(std::string_view text) {
         int kind = (l == "a" || l == "alpha") ? 0 : (l == "b" || l == "beta") ? 1 : 2;
         v.pre = std::pair{kind, m[4].matched ? number(m[4]).value_or(0) : 0};
     }
-    if (m[5].matched) v.post = number(m[5]).value_or(0);
-    else if (m[6].matched) v.post = m[7].matched ? number(m[7]).value_or(0) : 0;
+    if (m[5].matched)
+        v.post = number(m[5]).value_or(0);
+    else if (m[6].matched)
+        v.post = m[7].matched ? number(m[7]).value_or(0) : 0;
     if (m[8].matched) v.dev = m[9].matched ? number(m[9]).value_or(0) : 0;
     if (m[10].matched) {
         std::string local = m[10];
         std::size_t p = 0;
         while (p <= local.size()) {
             auto sep = local.find_first_of("-_.", p);
-            std::string part = local.substr(p, sep == std::string::npos ? std::string::npos : sep - p);
-            if (auto n = number(part)) v.local.emplace_back(*n);
-            else v.local.emplace_back(part);
+            std::string part =
+                local.substr(p, sep == std::string::npos ? std::string::npos : sep - p);
+            if (auto n = number(part))
+                v.local.emplace_back(*n);
+            else
+                v.local.emplace_back(part);
             if (sep == std::string::npos) break;
             p = sep + 1;
         }
@@ -103,14 +108,21 @@ version version::base_version() const {
 std::string version::normalized() const {
     std::string out;
     if (epoch) out += std::to_string(epoch) + "!";
-    for (std::size_t i = 0; i < release.size(); ++i) out += (i ? "." : "") + std::to_string(release[i]);
-    if (pre) out += std::string(pre->first == 0 ? "a" : pre->first == 1 ? "b" : "rc") + std::to_string(pre->second);
+    for (std::size_t i = 0; i < release.size(); ++i)
+        out += (i ? "." : "") + std::to_string(release[i]);
+    if (pre)
+        out += std::string(pre->first == 0   ? "a"
+                           : pre->first == 1 ? "b"
+                                             : "rc") +
+               std::to_string(pre->second);
     if (post) out += ".post" + std::to_string(*post);
     if (dev) out += ".dev" + std::to_string(*dev);
     for (std::size_t i = 0; i < local.size(); ++i) {
         out += i ? "." : "+";
-        if (auto* n = std::get_if<std::int64_t>(&local[i])) out += std::to_string(*n);
-        else out += std::get<std::string>(local[i]);
+        if (auto* n = std::get_if<std::int64_t>(&local[i]))
+            out += std::to_string(*n);
+        else
+            out += std::get<std::string>(local[i]);
     }
     return out;
 }
@@ -135,7 +147,9 @@ int compare(const version& a, const version& b) {
     if (auto pa = pre_key(a), pb = pre_key(b); pa != pb) return pa < pb ? -1 : 1;
     auto post_key = [](const version& v) { return v.post ? *v.post : -1; };
     if (int c = cmp(post_key(a), post_key(b))) return c;
-    auto dev_key = [](const version& v) { return v.dev ? *v.dev : std::numeric_limits<std::int64_t>::max(); };
+    auto dev_key = [](const version& v) {
+        return v.dev ? *v.dev : std::numeric_limits<std::int64_t>::max();
+    };
     if (int c = cmp(dev_key(a), dev_key(b))) return c;
     // Local: none sorts first; numeric parts sort after alphanumeric ones.
     if (a.local.empty() != b.local.empty()) return a.local.empty() ? -1 : 1;
@@ -191,7 +205,8 @@ std::optional<std::vector<specifier>> parse_specifier_set(std::string_view text)
     std::size_t pos = 0;
     while (pos <= text.size()) {
         auto comma = text.find(',', pos);
-        auto part = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+        auto part = text.substr(
+            pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
         auto s = parse_specifier(part);
         if (!s) return std::nullopt;
         out.push_back(std::move(*s));
@@ -208,7 +223,11 @@ std::vector<std::string> prefix_tokens(const version& v, std::size_t pad_release
     std::vector<std::string> t{std::to_string(v.epoch)};
     for (auto r : v.release) t.push_back(std::to_string(r));
     for (std::size_t i = v.release.size(); i < pad_release_to; ++i) t.push_back("0");
-    if (v.pre) t.push_back(std::string(v.pre->first == 0 ? "a" : v.pre->first == 1 ? "b" : "rc") + std::to_string(v.pre->second));
+    if (v.pre)
+        t.push_back(std::string(v.pre->first == 0   ? "a"
+                                : v.pre->first == 1 ? "b"
+                                                    : "rc") +
+                    std::to_string(v.pre->second));
     if (v.post) t.push_back("post" + std::to_string(*v.post));
     if (v.dev) t.push_back("dev" + std::to_string(*v.dev));
     return t;
@@ -248,13 +267,17 @@ bool contains(const specifier& s, const version& c) {
     if (s.op == "<") {
         if (compare(c, v) >= 0) return false;
         // <3.0 excludes 3.0's own pre-releases unless the bound is itself one.
-        if (!v.is_prerelease() && c.is_prerelease() && compare(c.base_version(), v.base_version()) == 0) return false;
+        if (!v.is_prerelease() && c.is_prerelease() &&
+            compare(c.base_version(), v.base_version()) == 0)
+            return false;
         return true;
     }
     if (s.op == ">") {
         if (compare(c, v) <= 0) return false;
         // >1.0 excludes 1.0's post-releases (unless the bound is one) and its local versions.
-        if (!v.is_postrelease() && c.is_postrelease() && compare(c.base_version(), v.base_version()) == 0) return false;
+        if (!v.is_postrelease() && c.is_postrelease() &&
+            compare(c.base_version(), v.base_version()) == 0)
+            return false;
         if (!c.local.empty() && compare(c.base_version(), v.base_version()) == 0) return false;
         return true;
     }

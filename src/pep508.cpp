@@ -2,18 +2,20 @@
 
 #include <sys/utsname.h>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace heartbeat::pep508 {
 
 namespace {
 
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
+bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
 
 /** A tiny recursive-descent reader over one line. */
 class reader {
-public:
+  public:
     explicit reader(std::string_view s) : s_(s) {}
     void skip_ws() {
         while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
@@ -35,7 +37,9 @@ public:
         skip_ws();
         if (s_.substr(pos_, w.size()) != w) return false;
         std::size_t end = pos_ + w.size();
-        if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) return false;
+        if (end < s_.size() &&
+            (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_'))
+            return false;
         pos_ = end;
         return true;
     }
@@ -68,24 +72,25 @@ public:
     std::string_view remaining() const { return s_.substr(pos_); }
     std::size_t pos_ = 0;
 
-private:
+  private:
     std::string_view s_;
 };
 
 const std::vector<std::string_view> variables = {
-    "python_version", "python_full_version", "os_name", "sys_platform", "platform_release", "platform_system",
-    "platform_version", "platform_machine", "platform_python_implementation", "implementation_name",
-    "implementation_version", "extra",
+    "python_version", "python_full_version", "os_name", "sys_platform", "platform_release",
+    "platform_system", "platform_version", "platform_machine", "platform_python_implementation",
+    "implementation_name", "implementation_version", "extra",
     // Old spellings that setuptools still writes now and then.
-    "os.name", "sys.platform", "platform.version", "platform.machine", "platform.python_implementation",
-    "python_implementation"};
+    "os.name", "sys.platform", "platform.version", "platform.machine",
+    "platform.python_implementation", "python_implementation"};
 
 std::string canonical_variable(std::string_view v) {
     if (v == "os.name") return "os_name";
     if (v == "sys.platform") return "sys_platform";
     if (v == "platform.version") return "platform_version";
     if (v == "platform.machine") return "platform_machine";
-    if (v == "platform.python_implementation" || v == "python_implementation") return "platform_python_implementation";
+    if (v == "platform.python_implementation" || v == "python_implementation")
+        return "platform_python_implementation";
     return std::string(v);
 }
 
@@ -96,8 +101,9 @@ struct operand {
 };
 
 class comparison final : public marker {
-public:
-    comparison(operand l, std::string op, operand r) : l_(std::move(l)), op_(std::move(op)), r_(std::move(r)) {}
+  public:
+    comparison(operand l, std::string op, operand r)
+        : l_(std::move(l)), op_(std::move(op)), r_(std::move(r)) {}
     bool evaluate(const environment& env) const override {
         std::string lhs = resolve(l_, env), rhs = resolve(r_, env);
         // `extra` compares by normalized name, as packaging does.
@@ -121,7 +127,7 @@ public:
         return false;  // ~= between non-versions: undefined, treated as not holding
     }
 
-private:
+  private:
     static std::string resolve(const operand& o, const environment& env) {
         if (!o.is_variable) return o.value;
         auto it = env.find(o.value);
@@ -133,8 +139,9 @@ private:
 };
 
 class junction final : public marker {
-public:
-    junction(bool all, std::vector<std::shared_ptr<const marker>> parts) : all_(all), parts_(std::move(parts)) {}
+  public:
+    junction(bool all, std::vector<std::shared_ptr<const marker>> parts)
+        : all_(all), parts_(std::move(parts)) {}
     bool evaluate(const environment& env) const override {
         for (const auto& p : parts_) {
             bool v = p->evaluate(env);
@@ -144,7 +151,7 @@ public:
         return all_;
     }
 
-private:
+  private:
     bool all_;
     std::vector<std::shared_ptr<const marker>> parts_;
 };
@@ -162,7 +169,8 @@ struct marker_parser {
         if (std::find(variables.begin(), variables.end(), word) != variables.end())
             return operand{true, canonical_variable(word)};
         in.pos_ = start;
-        error = "expected a marker variable or a quoted string at '" + std::string(in.remaining().substr(0, 20)) + "'";
+        error = "expected a marker variable or a quoted string at '" +
+                std::string(in.remaining().substr(0, 20)) + "'";
         return std::nullopt;
     }
     std::optional<std::string> parse_op() {
@@ -289,8 +297,10 @@ std::string requirement::to_string() const {
         for (std::size_t i = 0; i < sorted.size(); ++i) out += (i ? "," : "") + sorted[i];
         out += "]";
     }
-    if (url) out += " @ " + *url;
-    else out += pep440::to_string(specifiers);
+    if (url)
+        out += " @ " + *url;
+    else
+        out += pep440::to_string(specifiers);
     return out;
 }
 
@@ -298,8 +308,10 @@ environment environment_for(const std::vector<int>& python) {
     environment env;
     std::string full;
     if (python.size() >= 2) env["python_version"] = fmt::format("{}.{}", python[0], python[1]);
-    if (python.size() >= 3) full = fmt::format("{}.{}.{}", python[0], python[1], python[2]);
-    else if (python.size() == 2) full = env["python_version"] + ".0";
+    if (python.size() >= 3)
+        full = fmt::format("{}.{}.{}", python[0], python[1], python[2]);
+    else if (python.size() == 2)
+        full = env["python_version"] + ".0";
     env["python_full_version"] = full;
     env["implementation_version"] = full;
     env["implementation_name"] = "cpython";

@@ -2,12 +2,13 @@
 
 #include <ctime>
 
-#include "heartbeat/json_text.hpp"
 #include <fmt/format.h>
+#include "heartbeat/json_text.hpp"
 
 namespace heartbeat {
 
-std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p, const selection& s) {
+std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p,
+                                     const selection& s) {
     std::vector<entry_ptr> out;
     for (const auto& e : all) {
         if (!e->cfg.probes.count(p)) continue;
@@ -25,8 +26,9 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
     if (ms < 0 && ms % 1000) --secs;
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec, ((ms % 1000) + 1000) % 1000);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       ((ms % 1000) + 1000) % 1000);
 }
 
 bool reported_status(const check_entry& e, probe p, const moment& at) {
@@ -50,9 +52,10 @@ json::object check_json(const check_entry& e, probe p, const moment& at) {
     o["status"] = reported_status(e, p, at);
     if (p != probe::startup && e.state.stale(at.steady)) {
         auto age = std::chrono::duration_cast<std::chrono::seconds>(at.steady - e.state.last_run());
-        o["message"] = fmt::format("stale: last run {} ago, expected every {}; the scheduler is stuck or the clock "
-                                   "jumped (last message: {})",
-                                   format_duration(age), format_duration(e.cfg.interval), e.last.message);
+        o["message"] = fmt::format(
+            "stale: last run {} ago, expected every {}; the scheduler is stuck or the clock "
+            "jumped (last message: {})",
+            format_duration(age), format_duration(e.cfg.interval), e.last.message);
     } else {
         o["message"] = e.last.message;
     }
@@ -63,8 +66,8 @@ json::object check_json(const check_entry& e, probe p, const moment& at) {
     return o;
 }
 
-probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at, bool draining,
-                          bool verbose) {
+probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at,
+                          bool draining, bool verbose) {
     probe_answer a;
     json::object list;
     std::string text;
@@ -73,8 +76,11 @@ probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const m
         bool ok = o["status"].as_bool();
         a.ok = a.ok && ok;
         if (verbose) {
-            if (ok) text += fmt::format("[+]{} ok\n", e->cfg.name);
-            else text += fmt::format("[-]{} failed: {}\n", e->cfg.name, o["message"].as_string().c_str());
+            if (ok)
+                text += fmt::format("[+]{} ok\n", e->cfg.name);
+            else
+                text += fmt::format("[-]{} failed: {}\n", e->cfg.name,
+                                    o["message"].as_string().c_str());
         }
         list[e->cfg.name] = std::move(o);
     }

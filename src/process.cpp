@@ -43,8 +43,10 @@ std::variant<spawned, int> spawn_process(const spawn_request& req) {
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);  // its own group: a timeout kills the command and all it started
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr,
+                              0);  // its own group: a timeout kills the command and all it started
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) {
@@ -85,10 +87,13 @@ process_reaper::~process_reaper() {
     sigchld_.cancel(ignored);
 }
 
-bool process_reaper::become_subreaper() { return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; }
+bool process_reaper::become_subreaper() {
+    return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+}
 
 void process_reaper::watch(pid_t pid) {
-    children_[pid] = child{std::nullopt, std::make_shared<net::steady_timer>(ex_, steady_clock::time_point::max())};
+    children_[pid] = child{
+        std::nullopt, std::make_shared<net::steady_timer>(ex_, steady_clock::time_point::max())};
 }
 
 net::awaitable<std::optional<int>> process_reaper::wait_exit(pid_t pid) {
@@ -108,7 +113,9 @@ bool process_reaper::exited(pid_t pid) const {
     return it == children_.end() || it->second.status.has_value();
 }
 
-void process_reaper::forget(pid_t pid) { children_.erase(pid); }
+void process_reaper::forget(pid_t pid) {
+    children_.erase(pid);
+}
 
 void process_reaper::signal_all(int sig) {
     for (auto& [pid, c] : children_)
@@ -128,7 +135,8 @@ void process_reaper::reap_now() {
         if (pid <= 0) return;  // none ready, or no children at all
         auto it = children_.find(pid);
         if (it == children_.end()) {
-            ++orphans_;  // a grandchild handed to us, or a child nobody waits for: reaped, nothing more
+            ++orphans_;  // a grandchild handed to us, or a child nobody waits for: reaped, nothing
+                         // more
             continue;
         }
         it->second.status = status;

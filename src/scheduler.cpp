@@ -14,9 +14,14 @@ check_entry::check_entry(check_config c, net::any_io_executor ex)
     : cfg(std::move(c)), state(params_of(cfg)), sleep(std::move(ex)) {}
 
 scheduler::scheduler(net::any_io_executor ex, runner run, bool background)
-    : ex_(std::move(ex)), run_(std::move(run)), background_(background), rng_(std::random_device{}()) {}
+    : ex_(std::move(ex)),
+      run_(std::move(run)),
+      background_(background),
+      rng_(std::random_device{}()) {}
 
-scheduler::~scheduler() { stop(); }
+scheduler::~scheduler() {
+    stop();
+}
 
 void scheduler::apply(const std::vector<check_config>& checks) {
     std::map<std::string, entry_ptr> next;
@@ -25,7 +30,8 @@ void scheduler::apply(const std::vector<check_config>& checks) {
         if (!c.enabled) continue;
         auto it = by_name_.find(c.name);
         if (it != by_name_.end() && it->second->cfg.same_definition(c)) {
-            it->second->cfg.line = c.line;  // same check, moved in the file: keep its state and history
+            it->second->cfg.line =
+                c.line;  // same check, moved in the file: keep its state and history
             next[c.name] = it->second;
             order.push_back(it->second);
             by_name_.erase(it);
@@ -66,7 +72,8 @@ entry_ptr scheduler::find(const std::string& name) const {
 }
 
 duration scheduler::jitter(duration interval) {
-    // Up to a tenth of the interval, at most a second: enough to spread checks, too little to matter.
+    // Up to a tenth of the interval, at most a second: enough to spread checks, too little to
+    // matter.
     auto span = std::min<duration>(interval / 10, std::chrono::seconds(1));
     if (span.count() <= 0) return duration{0};
     std::uniform_int_distribution<duration::rep> dist(0, span.count());
@@ -130,7 +137,8 @@ net::awaitable<void> scheduler::prepare(std::vector<entry_ptr> needed) {
     for (auto& e : needed) {
         if (!needs_run(*e, now)) continue;
         ++join->pending;
-        // Each run is its own coroutine: they go concurrently, and a client that leaves does not stop them.
+        // Each run is its own coroutine: they go concurrently, and a client that leaves does not
+        // stop them.
         net::co_spawn(ex_, run_once(e), [join](std::exception_ptr) {
             if (--join->pending == 0) join->done.cancel();
         });

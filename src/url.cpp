@@ -1,7 +1,7 @@
 #include "heartbeat/url.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 namespace heartbeat {
 
@@ -14,8 +14,8 @@ bool fail(std::string* error, std::string message) {
 
 std::string url::redacted() const {
     bool v6 = host.find(':') != std::string::npos;
-    return fmt::format("{}://{}{}{}:{}{}", tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
-                       port, target);
+    return fmt::format("{}://{}{}{}:{}{}", tls ? "https" : "http", v6 ? "[" : "", host,
+                       v6 ? "]" : "", port, target);
 }
 
 std::optional<url> parse_url(std::string_view text, std::string* error) {
@@ -81,8 +81,10 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
     u.port = u.tls ? 443 : 80;
     if (!port_text.empty()) {
         unsigned value = 0;
-        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-        if (ec != std::errc{} || end != port_text.data() + port_text.size() || value < 1 || value > 65535) {
+        auto [end, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+        if (ec != std::errc{} || end != port_text.data() + port_text.size() || value < 1 ||
+            value > 65535) {
             fail(error, "has a port outside 1-65535");
             return std::nullopt;
         }
@@ -102,7 +104,8 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (plus_is_space && s[i] == '+') {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        } else if (s[i] == '%' && i + 2 < s.size() &&
+                   std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                    std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
             out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
             i += 2;

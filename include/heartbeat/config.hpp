@@ -31,8 +31,8 @@ struct tcp_spec {
 
 /** An expected HTTP status: one code (`200`) or a class (`2xx`). */
 struct status_match {
-    int code = 0;       // 100..599 for an exact code
-    int class_ = 0;     // 1..5 for `Nxx`, 0 otherwise
+    int code = 0;    // 100..599 for an exact code
+    int class_ = 0;  // 1..5 for `Nxx`, 0 otherwise
     bool matches(int status) const { return class_ ? status / 100 == class_ : status == code; }
     bool operator==(const status_match&) const = default;
 };

@@ -19,9 +19,10 @@ namespace heartbeat {
  * content calls `on_change`: touching the file or rewriting it unchanged does nothing.
  */
 class config_watcher {
-public:
+  public:
     config_watcher(net::any_io_executor ex, std::string path, std::function<void()> on_change,
-                   duration debounce = std::chrono::milliseconds(300), duration fallback = std::chrono::seconds(10));
+                   duration debounce = std::chrono::milliseconds(300),
+                   duration fallback = std::chrono::seconds(10));
     ~config_watcher();
     config_watcher(const config_watcher&) = delete;
     config_watcher& operator=(const config_watcher&) = delete;
@@ -35,7 +36,7 @@ public:
     /** True when inotify could be set up (else only the periodic look runs). */
     bool using_inotify() const { return inotify_ != nullptr; }
 
-private:
+  private:
     net::awaitable<void> read_events();
     net::awaitable<void> check_loop();
     std::string fingerprint() const;

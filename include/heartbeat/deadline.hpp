@@ -31,7 +31,8 @@ struct deadline_slot {
 
 /** Runs `fn()` on `pool` and returns its value, or nullopt when `deadline` comes first. */
 template <class T, class Fn>
-net::awaitable<std::optional<T>> offload_until(net::thread_pool& pool, steady_clock::time_point deadline, Fn fn) {
+net::awaitable<std::optional<T>> offload_until(net::thread_pool& pool,
+                                               steady_clock::time_point deadline, Fn fn) {
     auto ex = co_await net::this_coro::executor;
     auto slot = std::make_shared<deadline_slot<T>>(ex);
     slot->signal.expires_at(deadline);

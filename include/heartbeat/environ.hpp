@@ -8,25 +8,27 @@ namespace heartbeat {
 
 /** One installed distribution, from its `*.dist-info/METADATA` or `*.egg-info/PKG-INFO`. */
 struct distribution {
-    std::string source;  // the metadata folder or file name, for messages
-    std::string name;    // `Name:` as written
-    std::string version; // `Version:` as written
+    std::string source;                      // the metadata folder or file name, for messages
+    std::string name;                        // `Name:` as written
+    std::string version;                     // `Version:` as written
     std::vector<std::string> requires_dist;  // raw requirement lines (egg-info markers folded in)
-    std::string error;   // why this one could not be read; empty when fine
+    std::string error;                       // why this one could not be read; empty when fine
 };
 
 /** What a virtualenv holds, read from its files without running Python. */
 struct virtualenv_scan {
-    std::string site_packages;           // where distributions were looked for
-    std::optional<std::vector<int>> python;  // [major, minor, micro] (or [major, minor] from a folder name)
+    std::string site_packages;  // where distributions were looked for
+    std::optional<std::vector<int>>
+        python;  // [major, minor, micro] (or [major, minor] from a folder name)
     std::vector<distribution> distributions;
-    std::string error;                   // why nothing could be read; empty when fine
+    std::string error;  // why nothing could be read; empty when fine
 };
 
 /** Reads a virtualenv root (or a site-packages folder given directly). Never throws. */
 virtualenv_scan scan_virtualenv(const std::string& path);
 
-/** `[major, minor, micro]` from the text of a `pyvenv.cfg` (`version`, `version_info`, any spelling). */
+/** `[major, minor, micro]` from the text of a `pyvenv.cfg` (`version`, `version_info`, any
+ * spelling). */
 std::optional<std::vector<int>> python_from_pyvenv_cfg(std::string_view text);
 
 /** Fields of an RFC 822 style metadata file: `Name`, `Version`, every `Requires-Dist`. */
@@ -39,9 +41,10 @@ distribution parse_metadata(std::string_view text, std::string source);
  */
 json::object libraries_json(const virtualenv_scan& scan);
 
-/** The `environ` answer: the application's environment, the daemon's own, allowed variables, environ checks. */
+/** The `environ` answer: the application's environment, the daemon's own, allowed variables,
+ * environ checks. */
 class environ_reporter {
-public:
+  public:
     explicit environ_reporter(environ_config cfg);
 
     /** Takes a new `environ:` section (on reload); the virtualenv is read again if it changed. */
@@ -56,7 +59,7 @@ public:
     /** How often the virtualenv folder is looked at for changes. */
     duration recheck_every = std::chrono::seconds(2);
 
-private:
+  private:
     /** Rescans when the site-packages folder or pyvenv.cfg changed since the last scan. */
     void refresh(const moment& at);
 

@@ -18,7 +18,7 @@ struct transition {
  * staleness guard. Fed one run outcome at a time; asked for its state at a point in time.
  */
 class health_state {
-public:
+  public:
     using time_point = std::chrono::steady_clock::time_point;
 
     /** What the state machine needs from the check's config. */
@@ -54,7 +54,7 @@ public:
     /** The state to report at `now`: the reported state, unless the result is missing or stale. */
     bool ok_at(time_point now) const { return reported_ok() && !stale(now); }
 
-private:
+  private:
     params params_;
     std::optional<bool> reported_;
     bool ever_passed_ = false;

@@ -8,7 +8,8 @@ namespace heartbeat {
 
 /**
  * Serializes JSON for people as well as programs: numbers in their shortest plain form (`0.4`,
- * not `4E-1`), and any byte sequence that is not valid UTF-8 (a command's output) replaced by U+FFFD.
+ * not `4E-1`), and any byte sequence that is not valid UTF-8 (a command's output) replaced by
+ * U+FFFD.
  */
 std::string to_json_text(const boost::json::value& v);
 

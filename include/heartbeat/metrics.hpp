@@ -8,10 +8,12 @@
 
 namespace heartbeat {
 
-/** Requests served, by handler and status code, and their durations: labels from fixed sets only. */
+/** Requests served, by handler and status code, and their durations: labels from fixed sets only.
+ */
 class request_metrics {
-public:
-    /** The handler label of a request: readiness, liveliness, startup, environ, check, metrics or other. */
+  public:
+    /** The handler label of a request: readiness, liveliness, startup, environ, check, metrics or
+     * other. */
     void observe(std::string_view handler, int code, duration took);
     /** Appends the request families in the text exposition format. */
     void render(std::string& out) const;
@@ -19,7 +21,7 @@ public:
     static constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                        0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
-private:
+  private:
     struct histogram {
         std::array<std::uint64_t, buckets.size()> counts{};
         std::uint64_t count = 0;

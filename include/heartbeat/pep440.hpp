@@ -29,7 +29,8 @@ struct version {
     std::string normalized() const;
 };
 
-/** Parses any spelling PEP 440 accepts (`v1.0`, `1.0-RC1`, `1.0.post-2`, `1.0_dev3`); nullopt otherwise. */
+/** Parses any spelling PEP 440 accepts (`v1.0`, `1.0-RC1`, `1.0.post-2`, `1.0_dev3`); nullopt
+ * otherwise. */
 std::optional<version> parse_version(std::string_view text);
 
 /** <0, 0, >0 in PEP 440 order (1.0.dev0 < 1.0a1 < 1.0 < 1.0.post1; 1.0 == 1.0.0). */

@@ -15,7 +15,7 @@ using environment = std::map<std::string, std::string>;
 
 /** A parsed marker expression; evaluates to true or false in an environment. */
 class marker {
-public:
+  public:
     virtual ~marker() = default;
     virtual bool evaluate(const environment& env) const = 0;
 };
@@ -40,7 +40,8 @@ std::optional<requirement> parse_requirement(std::string_view text, std::string*
 /** Parses a marker expression alone (what follows `;`). */
 std::shared_ptr<const marker> parse_marker(std::string_view text, std::string* error = nullptr);
 
-/** The marker environment of a CPython `python` ([major, minor, micro]) on this machine, with `extra` empty. */
+/** The marker environment of a CPython `python` ([major, minor, micro]) on this machine, with
+ * `extra` empty. */
 environment environment_for(const std::vector<int>& python);
 
 }  // namespace heartbeat::pep508

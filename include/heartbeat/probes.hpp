@@ -10,14 +10,16 @@
 
 namespace heartbeat {
 
-/** Which of a probe's checks an answer covers: all, one (`{probe}/{check}`), or all but some (`?exclude=`). */
+/** Which of a probe's checks an answer covers: all, one (`{probe}/{check}`), or all but some
+ * (`?exclude=`). */
 struct selection {
     std::optional<std::string> only;
     std::vector<std::string> exclude;
 };
 
 /** The checks that answer probe `p` under `s`, in config order. */
-std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p, const selection& s);
+std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p,
+                                     const selection& s);
 
 /** One rendered answer: its verdict and its body. */
 struct probe_answer {
@@ -32,15 +34,16 @@ struct moment {
     static moment now() { return {steady_clock::now(), std::chrono::system_clock::now()}; }
 };
 
-/** A check's status as probe `p` reports it at `at`: the startup latch, staleness and thresholds applied. */
+/** A check's status as probe `p` reports it at `at`: the startup latch, staleness and thresholds
+ * applied. */
 bool reported_status(const check_entry& e, probe p, const moment& at);
 
 /** A check's entry in a probe body: status, message, duration_ms, its data, and when. */
 json::object check_json(const check_entry& e, probe p, const moment& at);
 
 /** The probe body `{"status": ..., "checks": {...}}` (or the `?verbose` text) for these checks. */
-probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at, bool draining,
-                          bool verbose);
+probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at,
+                          bool draining, bool verbose);
 
 /** RFC 3339 UTC with milliseconds: `2026-11-24T10:00:00.123Z`. */
 std::string rfc3339(std::chrono::system_clock::time_point t);
@@ -50,10 +53,10 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
  * the drain starts, or a result turns stale.
  */
 class probe_cache {
-public:
+  public:
     const probe_answer& get(const scheduler& s, probe p, bool draining, const moment& at);
 
-private:
+  private:
     struct slot {
         bool valid = false;
         std::uint64_t version = 0;

@@ -19,16 +19,17 @@ struct check_entry {
 
     check_config cfg;
     health_state state;
-    check_result last;                                // the latest run's outcome
+    check_result last;                                 // the latest run's outcome
     std::chrono::system_clock::time_point checked_at;  // wall time of the latest run
     std::chrono::system_clock::time_point since;       // wall time of the latest reported change
     std::uint64_t runs_ok = 0;
     std::uint64_t runs_failed = 0;
 
     bool running = false;
-    std::shared_ptr<net::steady_timer> run_done;  // cancelled when the current run ends: wakes its waiters
-    net::steady_timer sleep;                      // the background loop waits on it between runs
-    net::cancellation_signal stop_signal;         // ends the loop and the run in flight
+    std::shared_ptr<net::steady_timer>
+        run_done;                          // cancelled when the current run ends: wakes its waiters
+    net::steady_timer sleep;               // the background loop waits on it between runs
+    net::cancellation_signal stop_signal;  // ends the loop and the run in flight
     bool stopped = false;
 };
 
@@ -39,17 +40,19 @@ using entry_ptr = std::shared_ptr<check_entry>;
  * the others, and first-result waits. One io_context thread owns all of it: no locks.
  */
 class scheduler {
-public:
+  public:
     /** Runs one check once, bounded by its timeout. */
     using runner = std::function<net::awaitable<check_result>(check_config)>;
 
-    /** `background = false` runs nothing by itself: every check runs when a request asks (`heartbeatd check`). */
+    /** `background = false` runs nothing by itself: every check runs when a request asks
+     * (`heartbeatd check`). */
     scheduler(net::any_io_executor ex, runner run, bool background = true);
     ~scheduler();
     scheduler(const scheduler&) = delete;
     scheduler& operator=(const scheduler&) = delete;
 
-    /** Makes the configured checks the running ones: unchanged checks keep their state, removed ones stop. */
+    /** Makes the configured checks the running ones: unchanged checks keep their state, removed
+     * ones stop. */
     void apply(const std::vector<check_config>& checks);
     /** Stops every loop and cancels every run in flight. */
     void stop();
@@ -61,7 +64,8 @@ public:
 
     /**
      * Makes sure each of `needed` has a result fit to answer with: waits for first results, runs
-     * on-demand checks whose result is older than `reuse` (sharing a run already in flight). All at once.
+     * on-demand checks whose result is older than `reuse` (sharing a run already in flight). All at
+     * once.
      */
     net::awaitable<void> prepare(std::vector<entry_ptr> needed);
 
@@ -76,7 +80,7 @@ public:
     /** How long an on-demand result is reused. */
     duration reuse = std::chrono::seconds(1);
 
-private:
+  private:
     net::awaitable<void> loop(entry_ptr e);
     net::awaitable<void> run_once(entry_ptr e);
     bool needs_run(const check_entry& e, steady_clock::time_point now) const;

@@ -10,11 +10,11 @@ namespace heartbeat {
 /** An `http://` or `https://` URL taken apart. */
 struct url {
     bool tls = false;
-    std::string host;         // without brackets for IPv6
-    std::uint16_t port = 0;   // explicit, or 80/443
-    std::string target = "/"; // path and query
+    std::string host;          // without brackets for IPv6
+    std::uint16_t port = 0;    // explicit, or 80/443
+    std::string target = "/";  // path and query
     bool has_userinfo = false;
-    std::string userinfo;     // never shown anywhere; sent as Basic auth
+    std::string userinfo;  // never shown anywhere; sent as Basic auth
 
     /** `scheme://host:port/path` without user-info: safe to show. */
     std::string redacted() const;

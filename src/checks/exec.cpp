@@ -6,10 +6,10 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/json/parse.hpp>
-#include <fmt/format.h>
 
 #include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/process.hpp"
@@ -24,7 +24,8 @@ constexpr std::size_t capture_cap = 64 * 1024;
 constexpr auto term_grace = std::chrono::milliseconds(200);
 
 /** Reads a pipe to its end, keeping the first 64 KiB and draining the rest. */
-net::awaitable<void> read_capped(std::shared_ptr<net::posix::stream_descriptor> pipe, std::shared_ptr<std::string> into) {
+net::awaitable<void> read_capped(std::shared_ptr<net::posix::stream_descriptor> pipe,
+                                 std::shared_ptr<std::string> into) {
     char buf[16384];
     for (;;) {
         auto [ec, n] = co_await pipe->async_read_some(net::buffer(buf), use_nothrow);
@@ -70,14 +71,16 @@ std::string last_line(std::string_view text) {
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return fmt::format("exit code {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
+    if (WIFSIGNALED(status))
+        return fmt::format("killed by signal {} ({})", WTERMSIG(status),
+                           ::strsignal(WTERMSIG(status)));
     return "ended abnormally";
 }
 
 }  // namespace
 
-net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_clock::time_point deadline,
-                                      run_context ctx) {
+net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
+                                      steady_clock::time_point deadline, run_context ctx) {
     auto ex = co_await net::this_coro::executor;
     if (!ctx.reaper) co_return failure("exec checks need the process reaper (internal error)");
     process_reaper* reaper = ctx.reaper;
@@ -96,15 +99,17 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_c
     // Wait for the exit and both pipes' end, or the deadline, whichever comes first.
     net::steady_timer timer(ex, deadline);
     struct group_guard {
-        // If this run is abandoned (its frame destroyed with the io_context at exit), its group must
-        // not outlive it. Only a system call here: the reaper may already be gone at that point.
+        // If this run is abandoned (its frame destroyed with the io_context at exit), its group
+        // must not outlive it. Only a system call here: the reaper may already be gone at that
+        // point.
         pid_t pid;
         bool armed = true;
         ~group_guard() {
             if (armed) ::kill(-pid, SIGKILL);
         }
     } guard{child.pid};
-    auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) && read_capped(err, err_text)) ||
+    auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) &&
+                              read_capped(err, err_text)) ||
                              timer.async_wait(use_nothrow));
     boost::system::error_code ignored;
     out->close(ignored);
@@ -117,10 +122,13 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_c
         // stopping): either way the group is terminated and reaped, without holding up the answer.
         net::co_spawn(ex, terminate_group(reaper, child.pid), net::detached);
         if (outcome.index() == 0) co_return failure("run cancelled");
-        auto r = failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
-                                     format_duration(timeout)));
-        if (auto line = last_line(*err_text); !line.empty()) r.message += "; last output: " + line;
-        else if (auto l2 = last_line(*out_text); !l2.empty()) r.message += "; last output: " + l2;
+        auto r =
+            failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
+                                format_duration(timeout)));
+        if (auto line = last_line(*err_text); !line.empty())
+            r.message += "; last output: " + line;
+        else if (auto l2 = last_line(*out_text); !l2.empty())
+            r.message += "; last output: " + l2;
         co_return r;
     }
     reaper->forget(child.pid);
@@ -144,11 +152,13 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout, steady_c
     }
     std::string out_line = stdout_is_json ? std::string() : last_line(*out_text);
     std::string err_line = last_line(*err_text);
-    std::string line = r.ok ? (!out_line.empty() ? out_line : err_line) : (!err_line.empty() ? err_line : out_line);
+    std::string line = r.ok ? (!out_line.empty() ? out_line : err_line)
+                            : (!err_line.empty() ? err_line : out_line);
     if (r.ok) {
         r.message = line.empty() ? "ok" : line;
     } else {
-        r.message = fmt::format("{}, expected exit code {}", describe_status(*status), spec.expect_exit);
+        r.message =
+            fmt::format("{}, expected exit code {}", describe_status(*status), spec.expect_exit);
         if (!line.empty()) r.message += ": " + line;
     }
     co_return r;

@@ -3,7 +3,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <fmt/format.h>
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -11,8 +13,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/core/detail/base64.hpp>
-#include <fmt/format.h>
 
 #include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/deadline.hpp"
@@ -45,21 +45,23 @@ struct exchange {
     std::string error;  // empty when a response arrived
 };
 
-/** A failed I/O step in words: "timed out after 1s <while>" for the deadline, else "<doing>: <reason>". */
-std::string step_failure(const boost::system::error_code& ec, duration timeout, const std::string& while_,
-                         const std::string& doing) {
+/** A failed I/O step in words: "timed out after 1s <while>" for the deadline, else "<doing>:
+ * <reason>". */
+std::string step_failure(const boost::system::error_code& ec, duration timeout,
+                         const std::string& while_, const std::string& doing) {
     if (ec == beast::error::timeout) return timed_out_message(timeout, while_);
     return fmt::format("{}: {}", doing, describe(ec));
 }
 
 /** Sends the request and reads the response head and at most 64 KiB of body, on any stream. */
 template <class Stream>
-net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_body>& req, bool head,
-                              duration timeout, const std::string& shown) {
+net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_body>& req,
+                              bool head, duration timeout, const std::string& shown) {
     exchange x;
     auto [wec, wn] = co_await bhttp::async_write(stream, req, use_nothrow);
     if (wec) {
-        x.error = step_failure(wec, timeout, "sending the request to " + shown, "sending the request to " + shown);
+        x.error = step_failure(wec, timeout, "sending the request to " + shown,
+                               "sending the request to " + shown);
         co_return x;
     }
     beast::flat_buffer buffer;
@@ -69,7 +71,8 @@ net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_
     if (head) parser.skip(true);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
     if (hec) {
-        x.error = step_failure(hec, timeout, "waiting for the response of " + shown, "reading the response of " + shown);
+        x.error = step_failure(hec, timeout, "waiting for the response of " + shown,
+                               "reading the response of " + shown);
         co_return x;
     }
     x.status = static_cast<int>(parser.get().result_int());
@@ -78,10 +81,12 @@ net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_
         parser.get().body().data = chunk;
         parser.get().body().size = std::min(sizeof chunk, body_cap - x.body.size());
         auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
-        x.body.append(chunk, std::min(sizeof chunk, body_cap - x.body.size()) - parser.get().body().size);
+        x.body.append(chunk,
+                      std::min(sizeof chunk, body_cap - x.body.size()) - parser.get().body().size);
         if (rec == bhttp::error::need_buffer) continue;
         if (rec) {
-            x.error = step_failure(rec, timeout, "reading the body of " + shown, "reading the body of " + shown);
+            x.error = step_failure(rec, timeout, "reading the body of " + shown,
+                                   "reading the body of " + shown);
             co_return x;
         }
     }
@@ -90,7 +95,8 @@ net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_
 
 std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
     long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK) return fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(verify));
+    if (verify != X509_V_OK)
+        return fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(verify));
     std::string text = ec.message();
     if (ec.category() == net::error::get_ssl_category()) {
         char buf[256];
@@ -103,7 +109,8 @@ std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
 
 }  // namespace
 
-net::awaitable<check_result> run_http(http_spec spec, duration timeout, steady_clock::time_point deadline) {
+net::awaitable<check_result> run_http(http_spec spec, duration timeout,
+                                      steady_clock::time_point deadline) {
     auto ex = co_await net::this_coro::executor;
     auto u = parse_url(spec.url);
     if (!u) co_return failure("bad url");  // refused at load; kept for safety
@@ -113,9 +120,11 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout, steady_c
     // Resolve, never past the deadline.
     auto resolved = co_await resolve_until(u->host, std::to_string(u->port), deadline);
     if (resolved.timed_out) co_return failure(timed_out_message(timeout, "resolving " + u->host));
-    if (resolved.ec) co_return failure(fmt::format("resolve {}: {}", u->host, describe(resolved.ec)));
+    if (resolved.ec)
+        co_return failure(fmt::format("resolve {}: {}", u->host, describe(resolved.ec)));
 
-    bhttp::request<bhttp::empty_body> req{spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u->target, 11};
+    bhttp::request<bhttp::empty_body> req{
+        spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u->target, 11};
     bool default_port = u->port == (u->tls ? 443 : 80);
     bool v6 = u->host.find(':') != std::string::npos;
     std::string host_header = v6 ? "[" + u->host + "]" : u->host;
@@ -138,18 +147,24 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout, steady_c
         beast::tcp_stream stream(ex);
         stream.expires_at(deadline);
         auto [cec, ep] = co_await stream.async_connect(resolved.endpoints, use_nothrow);
-        if (cec == beast::error::timeout) co_return failure(timed_out_message(timeout, "connecting to " + shown));
+        if (cec == beast::error::timeout)
+            co_return failure(timed_out_message(timeout, "connecting to " + shown));
         if (cec) co_return failure(fmt::format("connect {}: {}", shown, describe(cec)));
         x = co_await talk(stream, req, head, timeout, shown);
     } else {
         ssl::context tls(ssl::context::tls_client);
-        tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
+        tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3);
         boost::system::error_code cec2;
         if (spec.tls_verify) {
-            if (spec.ca_file) tls.load_verify_file(*spec.ca_file, cec2);
-            else tls.set_default_verify_paths(cec2);
-            if (cec2) co_return failure(fmt::format("cannot load CA certificates{}: {}",
-                                                    spec.ca_file ? " from " + *spec.ca_file : "", describe(cec2)));
+            if (spec.ca_file)
+                tls.load_verify_file(*spec.ca_file, cec2);
+            else
+                tls.set_default_verify_paths(cec2);
+            if (cec2)
+                co_return failure(fmt::format("cannot load CA certificates{}: {}",
+                                              spec.ca_file ? " from " + *spec.ca_file : "",
+                                              describe(cec2)));
             tls.set_verify_mode(ssl::verify_peer);
         } else {
             tls.set_verify_mode(ssl::verify_none);
@@ -158,20 +173,28 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout, steady_c
         boost::system::error_code literal_ec;
         net::ip::make_address(u->host, literal_ec);
         bool is_literal = !literal_ec;
-        if (!is_literal) SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());  // SNI: names only
+        if (!is_literal)
+            SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());  // SNI: names only
         if (spec.tls_verify) {
             // The certificate must name the host: a DNS name, or an IP address for a literal.
             X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
-            if (is_literal) X509_VERIFY_PARAM_set1_ip_asc(param, u->host.c_str());
-            else X509_VERIFY_PARAM_set1_host(param, u->host.c_str(), 0);
+            if (is_literal)
+                X509_VERIFY_PARAM_set1_ip_asc(param, u->host.c_str());
+            else
+                X509_VERIFY_PARAM_set1_host(param, u->host.c_str(), 0);
         }
         beast::get_lowest_layer(stream).expires_at(deadline);
-        auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(resolved.endpoints, use_nothrow);
-        if (cec == beast::error::timeout) co_return failure(timed_out_message(timeout, "connecting to " + shown));
+        auto [cec, ep] =
+            co_await beast::get_lowest_layer(stream).async_connect(resolved.endpoints, use_nothrow);
+        if (cec == beast::error::timeout)
+            co_return failure(timed_out_message(timeout, "connecting to " + shown));
         if (cec) co_return failure(fmt::format("connect {}: {}", shown, describe(cec)));
         auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
-        if (hec == beast::error::timeout) co_return failure(timed_out_message(timeout, "in the TLS handshake with " + shown));
-        if (hec) co_return failure(fmt::format("TLS handshake with {}: {}", shown, tls_error(hec, stream.native_handle())));
+        if (hec == beast::error::timeout)
+            co_return failure(timed_out_message(timeout, "in the TLS handshake with " + shown));
+        if (hec)
+            co_return failure(fmt::format("TLS handshake with {}: {}", shown,
+                                          tls_error(hec, stream.native_handle())));
         x = co_await talk(stream, req, head, timeout, shown);
         // No TLS close_notify exchange: the connection is ours to drop, and a peer that stalls it
         // must not cost time.
@@ -190,8 +213,9 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout, steady_c
         co_return r;
     }
     if (spec.expect_body && x.body.find(*spec.expect_body) == std::string::npos) {
-        r.message = fmt::format("{} {}: status {} but the body{} does not contain '{}': got '{}'", spec.method, shown,
-                                x.status, x.body.size() >= body_cap ? " (first 64 KiB)" : "",
+        r.message = fmt::format("{} {}: status {} but the body{} does not contain '{}': got '{}'",
+                                spec.method, shown, x.status,
+                                x.body.size() >= body_cap ? " (first 64 KiB)" : "",
                                 printable(*spec.expect_body), printable(x.body));
         co_return r;
     }

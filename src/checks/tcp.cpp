@@ -1,8 +1,8 @@
 #include "heartbeat/checks/tcp.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <fmt/format.h>
 
 #include "heartbeat/deadline.hpp"
 
@@ -12,17 +12,22 @@ namespace beast = boost::beast;
 
 std::string describe(const boost::system::error_code& ec) {
     std::string text = ec.message();
-    if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    if (!text.empty())
+        text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
     return text;
 }
 
 std::string printable(std::string_view bytes) {
     std::string out;
     for (unsigned char c : bytes.substr(0, 80)) {
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
-        else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\x{:02x}", c);
-        else out += static_cast<char>(c);
+        if (c == '\r')
+            out += "\\r";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c < 0x20 || c >= 0x7f)
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
     }
     if (bytes.size() > 80) out += "...";
     return out;
@@ -35,25 +40,29 @@ std::string host_port(std::string_view host, unsigned port) {
 }
 }  // namespace
 
-net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout, steady_clock::time_point deadline) {
+net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
+                                     steady_clock::time_point deadline) {
     auto ex = co_await net::this_coro::executor;
     const std::string target = host_port(spec.host, spec.port);
 
     // Resolve, never past the deadline.
     auto resolved = co_await resolve_until(spec.host, std::to_string(spec.port), deadline);
     if (resolved.timed_out) co_return failure(timed_out_message(timeout, "resolving " + spec.host));
-    if (resolved.ec) co_return failure(fmt::format("resolve {}: {}", spec.host, describe(resolved.ec)));
+    if (resolved.ec)
+        co_return failure(fmt::format("resolve {}: {}", spec.host, describe(resolved.ec)));
 
     // Connect: the stream's expiry bounds connect, write and read alike.
     beast::tcp_stream stream(ex);
     stream.expires_at(deadline);
     auto [cec, ep] = co_await stream.async_connect(resolved.endpoints, use_nothrow);
-    if (cec == beast::error::timeout) co_return failure(timed_out_message(timeout, "connecting to " + target));
+    if (cec == beast::error::timeout)
+        co_return failure(timed_out_message(timeout, "connecting to " + target));
     if (cec) co_return failure(fmt::format("connect {}: {}", target, describe(cec)));
 
     if (spec.send) {
         auto [wec, n] = co_await net::async_write(stream, net::buffer(*spec.send), use_nothrow);
-        if (wec == beast::error::timeout) co_return failure(timed_out_message(timeout, "writing to " + target));
+        if (wec == beast::error::timeout)
+            co_return failure(timed_out_message(timeout, "writing to " + target));
         if (wec) co_return failure(fmt::format("write to {}: {}", target, describe(wec)));
     }
     if (spec.expect) {
@@ -65,17 +74,18 @@ net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout, steady_clo
             if (got.size() >= cap)
                 co_return failure(fmt::format("{} sent 64 KiB without '{}': got '{}'", target,
                                               printable(*spec.expect), printable(got)));
-            auto [rec, n] = co_await stream.async_read_some(net::buffer(buf, std::min(sizeof buf, cap - got.size())),
-                                                             use_nothrow);
+            auto [rec, n] = co_await stream.async_read_some(
+                net::buffer(buf, std::min(sizeof buf, cap - got.size())), use_nothrow);
             got.append(buf, n);
             if (got.find(*spec.expect) != std::string::npos) break;
             if (rec == beast::error::timeout)
                 co_return failure(timed_out_message(
-                    timeout, fmt::format("waiting for '{}' from {}; got '{}'", printable(*spec.expect), target,
-                                         printable(got))));
+                    timeout, fmt::format("waiting for '{}' from {}; got '{}'",
+                                         printable(*spec.expect), target, printable(got))));
             if (rec == net::error::eof)
-                co_return failure(fmt::format("{} closed the connection before sending '{}'; got '{}'", target,
-                                              printable(*spec.expect), printable(got)));
+                co_return failure(
+                    fmt::format("{} closed the connection before sending '{}'; got '{}'", target,
+                                printable(*spec.expect), printable(got)));
             if (rec) co_return failure(fmt::format("read from {}: {}", target, describe(rec)));
         }
     }

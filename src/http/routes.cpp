@@ -8,7 +8,8 @@ namespace heartbeat::http {
 
 namespace {
 
-/** Applies the query string to a probe route: `exclude=` (repeatable, or comma separated) and `verbose`. */
+/** Applies the query string to a probe route: `exclude=` (repeatable, or comma separated) and
+ * `verbose`. */
 void apply_query(std::string_view query, route& r) {
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -16,13 +17,17 @@ void apply_query(std::string_view query, route& r) {
         query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
         auto eq = pair.find('=');
         std::string key = percent_decode(pair.substr(0, eq), true);
-        std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+        std::string value = eq == std::string_view::npos
+                                ? std::string()
+                                : percent_decode(pair.substr(eq + 1), true);
         if (key == "exclude") {
             std::string_view rest = value;
             while (!rest.empty()) {
                 auto comma = rest.find(',');
-                if (auto name = rest.substr(0, comma); !name.empty()) r.select.exclude.emplace_back(name);
-                rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+                if (auto name = rest.substr(0, comma); !name.empty())
+                    r.select.exclude.emplace_back(name);
+                rest =
+                    comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
             }
         } else if (key == "verbose") {
             r.verbose = value.empty() || (value != "0" && value != "false");
@@ -36,7 +41,8 @@ route parse_route(bhttp::verb method, std::string_view target, const server_conf
     route r;
     auto qpos = target.find('?');
     std::string_view path = target.substr(0, qpos);
-    std::string_view query = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+    std::string_view query =
+        qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
 
     if (path == server.metrics_path) {
@@ -54,20 +60,23 @@ route parse_route(bhttp::verb method, std::string_view target, const server_conf
             r.select.only = percent_decode(check);
         }
         r.which = *p;
-        r.what = (*p == probe::environ && !r.select.only) ? route::kind::environ : route::kind::probe;
+        r.what =
+            (*p == probe::environ && !r.select.only) ? route::kind::environ : route::kind::probe;
         apply_query(query, r);
     } else {
         return r;
     }
-    if (method == bhttp::verb::head) r.head = true;
-    else if (method != bhttp::verb::get) r.what = route::kind::method_not_allowed;
+    if (method == bhttp::verb::head)
+        r.head = true;
+    else if (method != bhttp::verb::get)
+        r.what = route::kind::method_not_allowed;
     return r;
 }
 
 namespace {
 
-response make(bhttp::status status, std::string body, std::string_view content_type, unsigned version,
-              bool keep_alive, bool head) {
+response make(bhttp::status status, std::string body, std::string_view content_type,
+              unsigned version, bool keep_alive, bool head) {
     response res{status, version};
     res.set(bhttp::field::server, "heartbeatd");
     res.set(bhttp::field::content_type, content_type);
@@ -94,25 +103,29 @@ std::string message_body(std::string_view message) {
 response respond(const route& r, const state_view& state, unsigned version, bool keep_alive) {
     switch (r.what) {
         case route::kind::not_found:
-            return make(bhttp::status::not_found, message_body("not found"), json_type, version, keep_alive, r.head);
+            return make(bhttp::status::not_found, message_body("not found"), json_type, version,
+                        keep_alive, r.head);
         case route::kind::method_not_allowed: {
-            auto res = make(bhttp::status::method_not_allowed, message_body("method not allowed: use GET or HEAD"),
-                            json_type, version, keep_alive, false);
+            auto res = make(bhttp::status::method_not_allowed,
+                            message_body("method not allowed: use GET or HEAD"), json_type, version,
+                            keep_alive, false);
             res.set(bhttp::field::allow, "GET, HEAD");
             return res;
         }
         case route::kind::metrics:
-            return make(bhttp::status::ok, state.metrics(), "text/plain; version=0.0.4; charset=utf-8", version,
-                        keep_alive, r.head);
+            return make(bhttp::status::ok, state.metrics(),
+                        "text/plain; version=0.0.4; charset=utf-8", version, keep_alive, r.head);
         case route::kind::environ:
-            // environ always answers 200: it describes, it does not judge (its status says the rest).
+            // environ always answers 200: it describes, it does not judge (its status says the
+            // rest).
             return make(bhttp::status::ok, state.environ(), json_type, version, keep_alive, r.head);
         case route::kind::probe:
             break;
     }
     if (r.select.only && !state.has_check(r.which, *r.select.only))
         return make(bhttp::status::not_found,
-                    message_body(std::string("the ") + std::string(probe_name(r.which)) + " probe has no such check"),
+                    message_body(std::string("the ") + std::string(probe_name(r.which)) +
+                                 " probe has no such check"),
                     json_type, version, keep_alive, r.head);
     auto a = state.answer(r);
     return make(a.ok ? bhttp::status::ok : bhttp::status::internal_server_error, std::move(a.body),

@@ -1,13 +1,13 @@
 #include "heartbeat/http/server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include "heartbeat/json_text.hpp"
 #include <boost/json/object.hpp>
-#include <spdlog/spdlog.h>
+#include "heartbeat/json_text.hpp"
 
 namespace heartbeat::http {
 
@@ -16,7 +16,9 @@ namespace json = boost::json;
 server::server(net::any_io_executor ex, request_handler handler, server_limits limits)
     : ex_(ex), handler_(std::move(handler)), limits_(limits), acceptor_(ex) {}
 
-server::~server() { stop(); }
+server::~server() {
+    stop();
+}
 
 net::ip::tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
     net::ip::tcp::endpoint ep(net::ip::make_address(host), port);
@@ -28,7 +30,9 @@ net::ip::tcp::endpoint server::listen(const std::string& host, std::uint16_t por
     return acceptor_.local_endpoint();
 }
 
-void server::start() { net::co_spawn(ex_, accept_loop(), net::detached); }
+void server::start() {
+    net::co_spawn(ex_, accept_loop(), net::detached);
+}
 
 void server::stop() {
     if (stopped_) return;
@@ -45,7 +49,8 @@ net::awaitable<void> server::accept_loop() {
         if (stopped_) break;
         if (ec) {
             // Out of descriptors or a client that reset before accept: note it and go on.
-            if (ec != net::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
+            if (ec != net::error::operation_aborted)
+                spdlog::warn("accept failed: {}", ec.message());
             if (ec == net::error::no_descriptors) {
                 net::steady_timer pause(ex_, std::chrono::milliseconds(50));
                 co_await pause.async_wait(use_nothrow);
@@ -107,15 +112,17 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
         sessions_[id].reading = false;
         if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
             stream.expires_after(std::chrono::seconds(2));
-            co_await bhttp::async_write(stream, refusal(bhttp::status::request_header_fields_too_large,
-                                                        "request head larger than 8 KiB"),
+            co_await bhttp::async_write(stream,
+                                        refusal(bhttp::status::request_header_fields_too_large,
+                                                "request head larger than 8 KiB"),
                                         use_nothrow);
             break;
         }
         if (ec == bhttp::error::body_limit) {
             stream.expires_after(std::chrono::seconds(2));
-            co_await bhttp::async_write(stream, refusal(bhttp::status::payload_too_large, "request body too large"),
-                                        use_nothrow);
+            co_await bhttp::async_write(
+                stream, refusal(bhttp::status::payload_too_large, "request body too large"),
+                use_nothrow);
             break;
         }
         if (ec) break;  // closed, timed out, or not HTTP: nothing to answer

@@ -4,42 +4,47 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <algorithm>
 #include <functional>
+#include <sstream>
 
 #include <boost/json/parse.hpp>
 
 #include "child.hpp"
 #include "heartbeatd.hpp"
-#include "procfs.hpp"
 #include "http_client.hpp"
 #include "loopback.hpp"
+#include "procfs.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
 
 BOOST_AUTO_TEST_CASE(every_endpoint_over_real_http) {
     scripted_server up([](int) {});
     auto down = refused_port();
     temp_dir files;
     auto alive = files.write("alive", "x");
-    heartbeatd d("checks:\n"
-             "  - {name: api, type: tcp, host: 127.0.0.1, port: " + std::to_string(up.port()) +
-             ", probes: [readiness, liveliness, startup]}\n"
-             "  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(down) + ", probes: [readiness]}\n"
-             "  - {name: alive, type: file, path: " + alive + ", probes: [liveliness], interval: 0}\n"
-             "  - {name: off, type: file, path: /nonexistent, enabled: false}\n");
+    heartbeatd d(
+        "checks:\n"
+        "  - {name: api, type: tcp, host: 127.0.0.1, port: " +
+        std::to_string(up.port()) +
+        ", probes: [readiness, liveliness, startup]}\n"
+        "  - {name: db, type: tcp, host: 127.0.0.1, port: " +
+        std::to_string(down) +
+        ", probes: [readiness]}\n"
+        "  - {name: alive, type: file, path: " +
+        alive +
+        ", probes: [liveliness], interval: 0}\n"
+        "  - {name: off, type: file, path: /nonexistent, enabled: false}\n");
 
     auto ready = d.get(base + "/readiness");
     BOOST_TEST(ready.status == 500);
@@ -65,7 +70,8 @@ BOOST_AUTO_TEST_CASE(every_endpoint_over_real_http) {
     BOOST_TEST(verbose.status == 500);
     BOOST_TEST(verbose.header("content-type") == "text/plain; charset=utf-8");
     BOOST_TEST(verbose.body.find("[+]api ok\n") != std::string::npos, verbose.body);
-    BOOST_TEST(verbose.body.find("[-]db failed: connect 127.0.0.1:") != std::string::npos, verbose.body);
+    BOOST_TEST(verbose.body.find("[-]db failed: connect 127.0.0.1:") != std::string::npos,
+               verbose.body);
     BOOST_TEST(verbose.body.ends_with("readiness check failed\n"), verbose.body);
 
     auto live = d.get(base + "/liveliness");
@@ -108,8 +114,9 @@ BOOST_AUTO_TEST_CASE(fifty_slow_checks_answer_in_well_under_a_second) {
     silent_listener silent;
     std::string cfg = "checks:\n";
     for (int i = 0; i < 50; ++i)
-        cfg += "  - {name: slow" + std::to_string(i) + ", type: tcp, host: 127.0.0.1, port: " +
-               std::to_string(silent.port()) + ", expect: x, timeout: 300ms, interval: 0}\n";
+        cfg += "  - {name: slow" + std::to_string(i) +
+               ", type: tcp, host: 127.0.0.1, port: " + std::to_string(silent.port()) +
+               ", expect: x, timeout: 300ms, interval: 0}\n";
     heartbeatd d(cfg);
     auto start = std::chrono::steady_clock::now();
     auto r = d.get(base + "/readiness");
@@ -117,7 +124,8 @@ BOOST_AUTO_TEST_CASE(fifty_slow_checks_answer_in_well_under_a_second) {
     BOOST_TEST(r.status == 500);
     auto b = body_of(r);
     BOOST_TEST(b.at("checks").as_object().size() == 50u);
-    BOOST_TEST(b.at("checks").at("slow7").at("message").as_string().starts_with("timed out after 300ms"));
+    BOOST_TEST(
+        b.at("checks").at("slow7").at("message").as_string().starts_with("timed out after 300ms"));
     BOOST_TEST(took >= 300ms);
     BOOST_TEST(took < 600ms);
 }
@@ -125,7 +133,8 @@ BOOST_AUTO_TEST_CASE(fifty_slow_checks_answer_in_well_under_a_second) {
 BOOST_AUTO_TEST_CASE(startup_latches_once_passed) {
     temp_dir files;
     std::string flag = files.path() + "/ready";
-    heartbeatd d("checks:\n  - {name: boot, type: file, path: " + flag + ", probes: [startup, readiness], interval: 0}\n");
+    heartbeatd d("checks:\n  - {name: boot, type: file, path: " + flag +
+                 ", probes: [startup, readiness], interval: 0}\n");
     BOOST_TEST(d.get(base + "/startup").status == 500);
     files.write("ready", "");
     // interval 0 reuses a result for 1 s: poll, capped, until the file is seen.
@@ -137,8 +146,10 @@ BOOST_AUTO_TEST_CASE(startup_latches_once_passed) {
 
 BOOST_AUTO_TEST_CASE(sigterm_fails_readiness_at_once_and_exits_0_after_the_delay) {
     scripted_server up([](int) {});
-    heartbeatd d("server: {shutdown_delay: 2s}\nchecks:\n  - {name: api, type: tcp, host: 127.0.0.1, port: " +
-             std::to_string(up.port()) + ", probes: [readiness, liveliness]}\n");
+    heartbeatd d(
+        "server: {shutdown_delay: 2s}\nchecks:\n  - {name: api, type: tcp, host: 127.0.0.1, "
+        "port: " +
+        std::to_string(up.port()) + ", probes: [readiness, liveliness]}\n");
     BOOST_TEST(d.get(base + "/readiness").status == 200);
     d.proc->signal(SIGTERM);
     BOOST_TEST_REQUIRE(d.proc->wait_for_line(std::regex("SIGTERM received")).has_value());
@@ -161,20 +172,32 @@ BOOST_AUTO_TEST_CASE(a_second_signal_stops_at_once) {
 
 BOOST_AUTO_TEST_CASE(validate_prints_problems_and_exit_codes) {
     temp_dir dir;
-    auto good = dir.write("good.yaml", "checks:\n  - {name: a, type: file, path: /}\n  - {name: b, type: file, path: /}\n");
+    auto good = dir.write(
+        "good.yaml",
+        "checks:\n  - {name: a, type: file, path: /}\n  - {name: b, type: file, path: /}\n");
     auto r = run({HEARTBEAT_BINARY, "validate", "--config", good});
     BOOST_TEST(r.code == 0);
     BOOST_TEST(r.out == "ok: 2 checks\n");
-    auto bad = dir.write("bad.yaml", "checks:\n  - name: a\n    type: tcp\n    host: h\n    port: 0\n    tmeout: 1s\n");
+    auto bad = dir.write(
+        "bad.yaml",
+        "checks:\n  - name: a\n    type: tcp\n    host: h\n    port: 0\n    tmeout: 1s\n");
     r = run({HEARTBEAT_BINARY, "validate", "--config", bad});
     BOOST_TEST(r.code == 1);
-    BOOST_TEST(r.out.find(bad + ":5:11: 'port' must be a whole number from 1 to 65535, got '0'\n") != std::string::npos, r.out);
-    BOOST_TEST(r.out.find(bad + ":6:5: unknown key 'tmeout' in check 'a' (did you mean 'timeout'?)\n") != std::string::npos, r.out);
+    BOOST_TEST(
+        r.out.find(bad + ":5:11: 'port' must be a whole number from 1 to 65535, got '0'\n") !=
+            std::string::npos,
+        r.out);
+    BOOST_TEST(
+        r.out.find(bad + ":6:5: unknown key 'tmeout' in check 'a' (did you mean 'timeout'?)\n") !=
+            std::string::npos,
+        r.out);
     // serve refuses the same file with the same messages.
     auto s = run({HEARTBEAT_BINARY, "serve", "--config", bad, "--listen", "127.0.0.1:0"});
     BOOST_TEST(s.code == 1);
     BOOST_TEST(s.err.find(bad + ":6:5: unknown key 'tmeout'") != std::string::npos, s.err);
-    auto bin = dir.write("garbage.yaml", std::string("\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe", 13));
+    auto bin = dir.write("garbage.yaml", std::string("\x7f"
+                                                     "ELF\x02\x01\x01\x00\x00\x00\xff\xfe",
+                                                     13));
     r = run({HEARTBEAT_BINARY, "validate", "--config", bin});
     BOOST_TEST(r.code == 1);
     BOOST_TEST(!r.out.empty());
@@ -182,10 +205,13 @@ BOOST_AUTO_TEST_CASE(validate_prints_problems_and_exit_codes) {
 
 BOOST_AUTO_TEST_CASE(config_discovery) {
     // A named file that does not exist is an error, whether named by flag or environment.
-    auto r = run({HEARTBEAT_BINARY, "serve", "--config", "/nonexistent/h.yaml", "--listen", "127.0.0.1:0"});
+    auto r = run(
+        {HEARTBEAT_BINARY, "serve", "--config", "/nonexistent/h.yaml", "--listen", "127.0.0.1:0"});
     BOOST_TEST(r.code == 1);
-    BOOST_TEST(r.err.find("/nonexistent/h.yaml:0:0: cannot open the file") != std::string::npos, r.err);
-    r = run({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"}, {{"HEARTBEAT_CONFIG", "/nonexistent/e.yaml"}});
+    BOOST_TEST(r.err.find("/nonexistent/h.yaml:0:0: cannot open the file") != std::string::npos,
+               r.err);
+    r = run({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"},
+            {{"HEARTBEAT_CONFIG", "/nonexistent/e.yaml"}});
     BOOST_TEST(r.code == 1);
     // $HEARTBEAT_CONFIG is used when there is no flag.
     temp_dir dir;
@@ -211,9 +237,10 @@ BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks) {
 BOOST_AUTO_TEST_CASE(check_command_runs_a_probe_once) {
     temp_dir dir;
     auto port = refused_port();
-    auto cfg = dir.write("c.yaml", "checks:\n  - {name: root, type: file, path: /, probes: [liveliness]}\n"
-                                   "  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(port) +
-                                       "}\n");
+    auto cfg = dir.write("c.yaml",
+                         "checks:\n  - {name: root, type: file, path: /, probes: [liveliness]}\n"
+                         "  - {name: db, type: tcp, host: 127.0.0.1, port: " +
+                             std::to_string(port) + "}\n");
     auto live = run({HEARTBEAT_BINARY, "check", "--config", cfg, "liveliness"});
     BOOST_TEST(live.code == 0);
     BOOST_TEST(json::parse(live.out).at("status").as_bool() == true);
@@ -265,27 +292,43 @@ int min_of(const std::function<int()>& fn, int samples = 30) {
 
 BOOST_AUTO_TEST_CASE(exec_checks_through_the_daemon_leave_no_zombie_and_no_descriptor) {
     const std::string helper = HEARTBEAT_HELPER;
-    heartbeatd d("checks:\n"
-                 "  - {name: pass, type: exec, command: ['" + helper + "', exit, '0'], interval: 10ms}\n"
-                 "  - {name: fail, type: exec, command: ['" + helper + "', stderr, 'db down', '1'], interval: 10ms}\n"
-                 "  - {name: slow, type: exec, command: ['" + helper + "', sleep, '5'], timeout: 30ms, interval: 10ms}\n"
-                 "  - {name: orphan, type: exec, command: ['" + helper + "', grandchild, '5'], interval: 10ms}\n"
-                 "  - {name: flood, type: exec, command: ['" + helper + "', flood, '300000'], interval: 10ms}\n"
-                 "  - {name: shell, type: exec, command: 'echo {\\\"version\\\": \\\"1.0\\\"}', interval: 10ms, probes: [liveliness]}\n");
+    heartbeatd d(
+        "checks:\n"
+        "  - {name: pass, type: exec, command: ['" +
+        helper +
+        "', exit, '0'], interval: 10ms}\n"
+        "  - {name: fail, type: exec, command: ['" +
+        helper +
+        "', stderr, 'db down', '1'], interval: 10ms}\n"
+        "  - {name: slow, type: exec, command: ['" +
+        helper +
+        "', sleep, '5'], timeout: 30ms, interval: 10ms}\n"
+        "  - {name: orphan, type: exec, command: ['" +
+        helper +
+        "', grandchild, '5'], interval: 10ms}\n"
+        "  - {name: flood, type: exec, command: ['" +
+        helper +
+        "', flood, '300000'], interval: 10ms}\n"
+        "  - {name: shell, type: exec, command: 'echo {\\\"version\\\": \\\"1.0\\\"}', interval: "
+        "10ms, probes: [liveliness]}\n");
     int fds_at_start = min_of([&] { return open_fds(d.proc->pid()); });
     auto body = body_of(d.get(base + "/readiness"));
     BOOST_TEST(body.at("checks").at("pass").at("exit_code").as_int64() == 0);
-    BOOST_TEST(body.at("checks").at("fail").at("message").as_string() == "exit code 1, expected exit code 0: db down");
-    BOOST_TEST(body.at("checks").at("slow").at("message").as_string().starts_with("timed out after 30ms"));
+    BOOST_TEST(body.at("checks").at("fail").at("message").as_string() ==
+               "exit code 1, expected exit code 0: db down");
+    BOOST_TEST(
+        body.at("checks").at("slow").at("message").as_string().starts_with("timed out after 30ms"));
     auto live = body_of(d.get(base + "/liveliness"));
-    BOOST_TEST(live.at("checks").at("shell").at("version").as_string() == "1.0", d.get(base + "/liveliness").body);
+    BOOST_TEST(live.at("checks").at("shell").at("version").as_string() == "1.0",
+               d.get(base + "/liveliness").body);
     // Six checks every ~10 ms: thousands of runs within seconds. Wait, capped, for them.
     auto total_runs = [&] {
         std::istringstream metrics(d.get("/metrics").body);
         double sum = 0;
         std::string line;
         while (std::getline(metrics, line))
-            if (line.starts_with("heartbeat_check_runs_total{")) sum += std::stod(line.substr(line.rfind(' ') + 1));
+            if (line.starts_with("heartbeat_check_runs_total{"))
+                sum += std::stod(line.substr(line.rfind(' ') + 1));
         return sum;
     };
     BOOST_TEST(poll_until([&] { return total_runs() >= 2000; }, 60000), total_runs());
@@ -300,9 +343,10 @@ BOOST_AUTO_TEST_CASE(exec_checks_through_the_daemon_leave_no_zombie_and_no_descr
 BOOST_AUTO_TEST_CASE(probe_command_exit_codes) {
     scripted_server up([](int) {});
     auto down = refused_port();
-    heartbeatd d("checks:\n  - {name: api, type: tcp, host: 127.0.0.1, port: " + std::to_string(up.port()) +
-                 ", probes: [liveliness]}\n  - {name: db, type: tcp, host: 127.0.0.1, port: " + std::to_string(down) +
-                 "}\n");
+    heartbeatd d(
+        "checks:\n  - {name: api, type: tcp, host: 127.0.0.1, port: " + std::to_string(up.port()) +
+        ", probes: [liveliness]}\n  - {name: db, type: tcp, host: 127.0.0.1, port: " +
+        std::to_string(down) + "}\n");
     std::string url = "http://127.0.0.1:" + std::to_string(d.port) + base;
     auto ok = run({HEARTBEAT_BINARY, "probe", url + "/liveliness"});
     BOOST_TEST(ok.code == 0);
@@ -311,11 +355,14 @@ BOOST_AUTO_TEST_CASE(probe_command_exit_codes) {
     BOOST_TEST(failing.code == 1);
     BOOST_TEST(std::count(failing.err.begin(), failing.err.end(), '\n') == 1);
     BOOST_TEST(failing.err.find("status 500") != std::string::npos, failing.err);
-    auto refused = run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(down) + "/"});
+    auto refused =
+        run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(down) + "/"});
     BOOST_TEST(refused.code == 1);
     silent_listener silent;
     auto start = std::chrono::steady_clock::now();
-    auto slow = run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(silent.port()) + "/", "--timeout", "300ms"});
+    auto slow =
+        run({HEARTBEAT_BINARY, "probe", "http://127.0.0.1:" + std::to_string(silent.port()) + "/",
+             "--timeout", "300ms"});
     BOOST_TEST(slow.code == 1);
     BOOST_TEST((std::chrono::steady_clock::now() - start) < 2s);
     BOOST_TEST(run({HEARTBEAT_BINARY, "probe", "not a url"}).code == 1);
@@ -326,15 +373,21 @@ BOOST_AUTO_TEST_CASE(environ_shows_the_virtualenv_allowed_variables_and_environ_
     temp_dir venv;
     std::string site = venv.path() + "/lib/python3.11/site-packages";
     std::filesystem::create_directories(site + "/flask-2.2.2.dist-info");
-    std::ofstream(site + "/flask-2.2.2.dist-info/METADATA") << "Name: Flask\nVersion: 2.2.2\nRequires-Dist: Werkzeug>=2.2.2\n";
+    std::ofstream(site + "/flask-2.2.2.dist-info/METADATA")
+        << "Name: Flask\nVersion: 2.2.2\nRequires-Dist: Werkzeug>=2.2.2\n";
     std::filesystem::create_directories(site + "/werkzeug-2.0.0.dist-info");
-    std::ofstream(site + "/werkzeug-2.0.0.dist-info/METADATA") << "Name: Werkzeug\nVersion: 2.0.0\n";
+    std::ofstream(site + "/werkzeug-2.0.0.dist-info/METADATA")
+        << "Name: Werkzeug\nVersion: 2.0.0\n";
     std::ofstream(venv.path() + "/pyvenv.cfg") << "home = /usr/bin\nversion = 3.11.7\n";
     const std::string helper = HEARTBEAT_HELPER;
-    heartbeatd d("environ:\n  virtualenv: " + venv.path() + "\n  variables: [APP_VERSION]\n"
-                 "checks:\n"
-                 "  - {name: handlers, type: exec, command: ['" + helper + "', json, '{\"queue_length\": 3}'], probes: [environ]}\n"
-                 "  - {name: broken, type: exec, command: ['" + helper + "', exit, '1'], probes: [environ]}\n",
+    heartbeatd d("environ:\n  virtualenv: " + venv.path() +
+                     "\n  variables: [APP_VERSION]\n"
+                     "checks:\n"
+                     "  - {name: handlers, type: exec, command: ['" +
+                     helper +
+                     "', json, '{\"queue_length\": 3}'], probes: [environ]}\n"
+                     "  - {name: broken, type: exec, command: ['" +
+                     helper + "', exit, '1'], probes: [environ]}\n",
                  {}, {{"APP_VERSION", "1.4.2"}, {"SECRET_TOKEN", "do-not-show"}});
     auto r = d.get(base + "/environ");
     BOOST_TEST(r.status == 200);  // environ describes; its status says the rest
@@ -374,18 +427,24 @@ BOOST_AUTO_TEST_CASE(a_dns_server_that_never_answers_cannot_hold_a_run_or_the_ex
     }
     temp_dir dir;
     auto resolv = dir.write("resolv.conf", "nameserver 127.0.0.53\noptions timeout:5 attempts:2\n");
-    auto cfg = dir.write("h.yaml", "checks:\n  - {name: db, type: tcp, host: db.heartbeat-test.example, port: 5432, timeout: 300ms}\n"
-                                   "  - {name: web, type: http, url: 'http://web.heartbeat-test.example/', timeout: 300ms}\n");
+    auto cfg = dir.write(
+        "h.yaml",
+        "checks:\n  - {name: db, type: tcp, host: db.heartbeat-test.example, port: 5432, timeout: "
+        "300ms}\n"
+        "  - {name: web, type: http, url: 'http://web.heartbeat-test.example/', timeout: 300ms}\n");
     auto start = std::chrono::steady_clock::now();
     auto r = run({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
-                  "mount --bind " + resolv + " /etc/resolv.conf && exec " + HEARTBEAT_BINARY + " check --config " + cfg},
+                  "mount --bind " + resolv + " /etc/resolv.conf && exec " + HEARTBEAT_BINARY +
+                      " check --config " + cfg},
                  {}, 30000);
     auto took = std::chrono::steady_clock::now() - start;
     ::close(udp);
     BOOST_TEST(r.code == 1, r.err);
     auto b = json::parse(r.out).as_object();
-    BOOST_TEST(b.at("checks").at("db").at("message").as_string() == "timed out after 300ms resolving db.heartbeat-test.example");
-    BOOST_TEST(b.at("checks").at("web").at("message").as_string() == "timed out after 300ms resolving web.heartbeat-test.example");
+    BOOST_TEST(b.at("checks").at("db").at("message").as_string() ==
+               "timed out after 300ms resolving db.heartbeat-test.example");
+    BOOST_TEST(b.at("checks").at("web").at("message").as_string() ==
+               "timed out after 300ms resolving web.heartbeat-test.example");
     // The resolver would wait 10 s; the check, and the process exit after it, do not.
     BOOST_TEST(took < 2s);
 }

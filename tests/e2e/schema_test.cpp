@@ -14,11 +14,14 @@ namespace {
 const std::string source = HEARTBEAT_SOURCE_DIR;
 
 /** Debian's python3 (with python3-jsonschema and python3-yaml), wherever the PATH points. */
-std::string python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
+std::string python() {
+    return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
 
 /** Whether the schema accepts the file, per tests/support/schema_check.py. */
 bool schema_accepts(const std::string& file, std::string& why) {
-    auto r = run({python(), source + "/tests/support/schema_check.py", source + "/config/heartbeat.schema.json", file});
+    auto r = run({python(), source + "/tests/support/schema_check.py",
+                  source + "/config/heartbeat.schema.json", file});
     BOOST_TEST_REQUIRE(r.code == 0, "schema check could not run: " << r.err);
     why = r.out;
     return r.out.find(": ok\n") != std::string::npos;
@@ -59,9 +62,14 @@ BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_good_and_bad_files) {
         {"", true},
         {"checks: []\n", true},
         {"checks:\n" + tcp + ", interval: 0, probes: liveness, enabled: no}\n", true},
-        {"checks:\n  - {name: x.y_z-1, type: file, path: /, kind: dir, max_age: 1.5m, min_size: 0}\n", true},
-        {"checks:\n  - {name: h, type: http, url: 'https://u:p@[::1]:8443/x', method: head, expect_status: [200, 3xx]}\n", true},
-        {"checks:\n  - {name: e, type: exec, command: 'true', env: {A: b}, expect_exit: 3}\n", true},
+        {"checks:\n  - {name: x.y_z-1, type: file, path: /, kind: dir, max_age: 1.5m, min_size: "
+         "0}\n",
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'https://u:p@[::1]:8443/x', method: head, "
+         "expect_status: [200, 3xx]}\n",
+         true},
+        {"checks:\n  - {name: e, type: exec, command: 'true', env: {A: b}, expect_exit: 3}\n",
+         true},
         {"server: {listen: '[::]:9000', base_path: /health, shutdown_delay: 2s}\n", true},
         {"chekcs: []\n", false},
         {"checks:\n" + tcp + ", tiemout: 1s}\n", false},

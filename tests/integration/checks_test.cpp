@@ -20,15 +20,20 @@ using namespace std::chrono_literals;
 namespace {
 
 using timed = timed_result;
-timed run(const check_config& c) { return run_once(c); }
+timed run(const check_config& c) {
+    return run_once(c);
+}
 
 check_config tcp(std::string host, std::uint16_t port, duration timeout = 1s) {
     return make_check(tcp_spec{std::move(host), port, {}, {}}, timeout);
 }
 
-check_config file(file_spec f) { return make_check(std::move(f)); }
+check_config file(file_spec f) {
+    return make_check(std::move(f));
+}
 
-/** A server that answers each connection with `reply` after reading `wait_for` (if any), then closes. */
+/** A server that answers each connection with `reply` after reading `wait_for` (if any), then
+ * closes. */
 scripted_server replying(std::string wait_for, std::string reply) {
     return scripted_server([=](int fd) {
         if (!wait_for.empty()) read_until(fd, wait_for, 2000);
@@ -56,7 +61,8 @@ BOOST_AUTO_TEST_CASE(tcp_refused_says_so) {
     auto port = refused_port();
     auto t = run(tcp("127.0.0.1", port));
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message == "connect 127.0.0.1:" + std::to_string(port) + ": connection refused");
+    BOOST_TEST(t.result.message ==
+               "connect 127.0.0.1:" + std::to_string(port) + ": connection refused");
 }
 
 BOOST_AUTO_TEST_CASE(tcp_ipv6_loopback) {
@@ -100,7 +106,8 @@ BOOST_AUTO_TEST_CASE(tcp_peer_that_never_answers_times_out_on_time) {
     std::get<tcp_spec>(c.spec).expect = "+PONG";
     auto t = run(c);
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.starts_with("timed out after 300ms waiting for '+PONG'"), t.result.message);
+    BOOST_TEST(t.result.message.starts_with("timed out after 300ms waiting for '+PONG'"),
+               t.result.message);
     BOOST_TEST(t.took >= 300ms);
     BOOST_TEST(t.took < 600ms);
 }
@@ -132,7 +139,8 @@ BOOST_AUTO_TEST_CASE(tcp_flood_is_capped_at_64_kib) {
     std::get<tcp_spec>(c.spec).expect = "+PONG";
     auto t = run(c);
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.find("sent 64 KiB without '+PONG'") != std::string::npos, t.result.message);
+    BOOST_TEST(t.result.message.find("sent 64 KiB without '+PONG'") != std::string::npos,
+               t.result.message);
 }
 
 BOOST_AUTO_TEST_CASE(deadline_wait_abandons_work_that_hangs) {
@@ -180,7 +188,8 @@ BOOST_AUTO_TEST_CASE(file_kinds_sizes_and_ages) {
     BOOST_TEST_REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
     t = run(file({path, file_spec::kind::any, 30s, {}}));
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.find("more than max_age 30s") != std::string::npos, t.result.message);
+    BOOST_TEST(t.result.message.find("more than max_age 30s") != std::string::npos,
+               t.result.message);
     t = run(file({path, file_spec::kind::any, 5min, {}}));
     BOOST_TEST(t.result.ok);
 }

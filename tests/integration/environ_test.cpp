@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using verdict = std::tuple<std::string, std::string, std::string>;  // distribution, required name, installed or ""
+using verdict = std::tuple<std::string, std::string,
+                           std::string>;  // distribution, required name, installed or ""
 
 void add_dist(const fs::path& site, const std::string& name, const std::string& version,
               const std::vector<std::string>& requires_dist) {
@@ -45,9 +46,12 @@ fs::path make_venv(const std::string& where) {
 
 /** The verdicts of `pip check` inside the virtualenv, from its output lines. */
 std::set<verdict> pip_check(const std::string& venv) {
-    auto r = run({venv + "/bin/python", "-m", "pip", "check", "--disable-pip-version-check"}, {{"PIP_NO_INDEX", "1"}}, 120000);
-    static const std::regex missing(R"(^(\S+) (\S+) requires ([A-Za-z0-9._-]+), which is not installed\.$)");
-    static const std::regex wrong(R"(^(\S+) (\S+) has requirement ([A-Za-z0-9._-]+).*, but you have (\S+) (\S+)\.$)");
+    auto r = run({venv + "/bin/python", "-m", "pip", "check", "--disable-pip-version-check"},
+                 {{"PIP_NO_INDEX", "1"}}, 120000);
+    static const std::regex missing(
+        R"(^(\S+) (\S+) requires ([A-Za-z0-9._-]+), which is not installed\.$)");
+    static const std::regex wrong(
+        R"(^(\S+) (\S+) has requirement ([A-Za-z0-9._-]+).*, but you have (\S+) (\S+)\.$)");
     std::set<verdict> out;
     std::istringstream lines(r.out);
     std::string line;
@@ -56,7 +60,8 @@ std::set<verdict> pip_check(const std::string& venv) {
         if (std::regex_match(line, m, missing))
             out.emplace(pep440::normalize_name(m[1].str()), pep440::normalize_name(m[3].str()), "");
         else if (std::regex_match(line, m, wrong))
-            out.emplace(pep440::normalize_name(m[1].str()), pep440::normalize_name(m[3].str()), m[5].str());
+            out.emplace(pep440::normalize_name(m[1].str()), pep440::normalize_name(m[3].str()),
+                        m[5].str());
     }
     return out;
 }
@@ -69,9 +74,12 @@ std::set<verdict> our_verdicts(const json::object& libs) {
         if (c.is_null()) continue;
         for (const auto& item : c.as_array()) {
             std::string req(item.at("requirement").as_string());
-            auto end = req.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
-            std::string installed = item.at("installed").is_null() ? "" : std::string(item.at("installed").as_string());
-            out.emplace(pep440::normalize_name(std::string(name)), pep440::normalize_name(req.substr(0, end)), installed);
+            auto end = req.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+            std::string installed =
+                item.at("installed").is_null() ? "" : std::string(item.at("installed").as_string());
+            out.emplace(pep440::normalize_name(std::string(name)),
+                        pep440::normalize_name(req.substr(0, end)), installed);
         }
     }
     return out;
@@ -84,11 +92,14 @@ BOOST_AUTO_TEST_CASE(verdicts_match_pip_check_on_a_real_virtualenv) {
     std::string venv = dir.path() + "/venv";
     auto site = make_venv(venv);
     // Distributions whose requirements exercise names, specifiers, markers and extras.
-    add_dist(site, "Alpha_Pkg", "1.0", {"beta-lib>=2.0", "gamma; python_version < '3'", "delta[fast]>=1 ; extra == 'test'",
-                                        "missing.thing>=1", "Beta.Lib (<3)"});
-    add_dist(site, "beta_lib", "1.5", {"alpha-pkg~=1.0", "epsilon==2.*", "zeta!=3.0", "eta>1.0", "theta<2.0"});
-    add_dist(site, "epsilon", "2.0rc1", {"iota>=1.0; python_version >= '3.6' and sys_platform == 'linux'",
-                                         "kappa===1.0", "lambda<=1.0"});
+    add_dist(site, "Alpha_Pkg", "1.0",
+             {"beta-lib>=2.0", "gamma; python_version < '3'", "delta[fast]>=1 ; extra == 'test'",
+              "missing.thing>=1", "Beta.Lib (<3)"});
+    add_dist(site, "beta_lib", "1.5",
+             {"alpha-pkg~=1.0", "epsilon==2.*", "zeta!=3.0", "eta>1.0", "theta<2.0"});
+    add_dist(site, "epsilon", "2.0rc1",
+             {"iota>=1.0; python_version >= '3.6' and sys_platform == 'linux'", "kappa===1.0",
+              "lambda<=1.0"});
     add_dist(site, "zeta", "3.0", {});
     add_dist(site, "eta", "1.0.post1", {"alpha-pkg==1.0.*", "alpha_pkg>=1.0+local"});
     add_dist(site, "theta", "2.0rc1", {"beta-lib>1.5", "beta-lib>=1.5,!=1.5.*"});
@@ -97,7 +108,8 @@ BOOST_AUTO_TEST_CASE(verdicts_match_pip_check_on_a_real_virtualenv) {
     add_dist(site, "lambda", "1.0+cpu", {"zeta>2.9"});
     // An egg-info with requirements in requires.txt, extras and marker sections included.
     fs::create_directories(site / "omega-1.0-py3.11.egg-info");
-    std::ofstream(site / "omega-1.0-py3.11.egg-info" / "PKG-INFO") << "Metadata-Version: 1.1\nName: omega\nVersion: 1.0\n";
+    std::ofstream(site / "omega-1.0-py3.11.egg-info" / "PKG-INFO")
+        << "Metadata-Version: 1.1\nName: omega\nVersion: 1.0\n";
     std::ofstream(site / "omega-1.0-py3.11.egg-info" / "requires.txt")
         << "zeta>=4\n\n[test]\nnot-installed-extra\n\n[:python_version < \"3\"]\nold-python-only\n";
 
@@ -113,7 +125,8 @@ BOOST_AUTO_TEST_CASE(verdicts_match_pip_check_on_a_real_virtualenv) {
     for (const auto& [d, r, i] : expected)
         if (!ours.count({d, r, i})) diff << "pip only: " << d << " -> " << r << " (" << i << ")\n";
     for (const auto& [d, r, i] : ours)
-        if (!expected.count({d, r, i})) diff << "heartbeatd only: " << d << " -> " << r << " (" << i << ")\n";
+        if (!expected.count({d, r, i}))
+            diff << "heartbeatd only: " << d << " -> " << r << " (" << i << ")\n";
     BOOST_TEST(diff.str().empty(), diff.str());
     BOOST_TEST(ours.size() >= 8u);
     // Names and versions as written; pip itself is there with no conflict.
@@ -135,13 +148,17 @@ BOOST_AUTO_TEST_CASE(a_broken_distribution_costs_only_itself) {
     fs::create_directories(site / "nometadata-1.0.dist-info");  // half-written: no METADATA yet
     add_dist(site, "badreq", "1.0", {">=broken", "other"});
     auto scan = scan_virtualenv(dir.path());
-    BOOST_TEST((scan.python.value() == std::vector<int>{3, 11}));  // from the folder name: no pyvenv.cfg
+    BOOST_TEST(
+        (scan.python.value() == std::vector<int>{3, 11}));  // from the folder name: no pyvenv.cfg
     auto libs = libraries_json(scan);
     BOOST_TEST(libs.at("good").at("conflicts").as_array().size() == 1u);
     BOOST_TEST(libs.at("good").at("conflicts").at(0).at("installed").as_string() == "1.0");
-    BOOST_TEST(libs.at("noversion").at("error").as_string() == "noversion-1.0.dist-info: its metadata has no Version");
-    BOOST_TEST(libs.at("nometadata-1.0.dist-info").at("error").as_string().starts_with(
-        "nometadata-1.0.dist-info: cannot read METADATA"));
+    BOOST_TEST(libs.at("noversion").at("error").as_string() ==
+               "noversion-1.0.dist-info: its metadata has no Version");
+    BOOST_TEST(libs.at("nometadata-1.0.dist-info")
+                   .at("error")
+                   .as_string()
+                   .starts_with("nometadata-1.0.dist-info: cannot read METADATA"));
     BOOST_TEST(libs.at("badreq").at("error").as_string().find("'>=broken'") != std::string::npos);
     BOOST_TEST(libs.at("badreq").at("conflicts").is_null());
 }
@@ -149,7 +166,8 @@ BOOST_AUTO_TEST_CASE(a_broken_distribution_costs_only_itself) {
 BOOST_AUTO_TEST_CASE(thousands_of_distributions_are_read_once_and_on_change) {
     temp_dir dir;
     fs::path site = fs::path(dir.path()) / "lib" / "python3.12" / "site-packages";
-    for (int i = 0; i < 3000; ++i) add_dist(site, "pkg" + std::to_string(i), "1." + std::to_string(i), {"pkg0>=1.0"});
+    for (int i = 0; i < 3000; ++i)
+        add_dist(site, "pkg" + std::to_string(i), "1." + std::to_string(i), {"pkg0>=1.0"});
     std::ofstream(fs::path(dir.path()) / "pyvenv.cfg") << "version_info = 3.12.1.final.0\n";
     environ_config cfg;
     cfg.virtualenv = dir.path();

@@ -9,11 +9,11 @@
 #include <fstream>
 
 #include "child.hpp"
-#include "procfs.hpp"
 #include "heartbeat/checks/exec.hpp"
-#include "heartbeat/process.hpp"
 #include "heartbeat/probes.hpp"
+#include "heartbeat/process.hpp"
 #include "heartbeat/scheduler.hpp"
+#include "procfs.hpp"
 
 using namespace heartbeat;
 using namespace heartbeat::test;
@@ -56,7 +56,9 @@ exec_spec argv(std::vector<std::string> a) {
     return s;
 }
 
-exec_spec shell(std::string cmd) { return argv({"/bin/sh", "-c", std::move(cmd)}); }
+exec_spec shell(std::string cmd) {
+    return argv({"/bin/sh", "-c", std::move(cmd)});
+}
 
 }  // namespace
 
@@ -101,7 +103,8 @@ BOOST_AUTO_TEST_CASE(stdin_is_empty) {
 
 BOOST_AUTO_TEST_CASE(json_stdout_is_merged_as_data) {
     runner r;
-    auto res = r.run(argv({helper, "json", R"({"version": "2.2.2", "workers": 4, "status": "ignored"})"}));
+    auto res =
+        r.run(argv({helper, "json", R"({"version": "2.2.2", "workers": 4, "status": "ignored"})"}));
     BOOST_TEST(res.ok);
     BOOST_TEST(res.message == "ok");
     BOOST_TEST(res.data.at("version").as_string() == "2.2.2");
@@ -133,7 +136,9 @@ BOOST_AUTO_TEST_CASE(timeout_kills_the_group_and_reaps_it) {
     auto res = r.run(argv({helper, "sleep", "30"}), 300ms);
     auto took = steady_clock::now() - start;
     BOOST_TEST(!res.ok);
-    BOOST_TEST(res.message.starts_with("timed out after 300ms; the process group was sent TERM, then KILL"), res.message);
+    BOOST_TEST(res.message.starts_with(
+                   "timed out after 300ms; the process group was sent TERM, then KILL"),
+               res.message);
     BOOST_TEST(took < 600ms);
     r.settle();
     BOOST_TEST(r.reaper.running() == 0u);
@@ -155,7 +160,12 @@ BOOST_AUTO_TEST_CASE(grandchildren_left_behind_are_killed_with_the_group) {
     auto res = r.run(shell("'" + helper + "' stubborn 30 & echo $!"), 2s);
     BOOST_TEST(res.ok, res.message);
     pid_t grandchild = std::stoi(res.message);
-    bool gone = poll_until([&] { r.ioc.poll(); return ::kill(grandchild, 0) != 0; }, 5000);
+    bool gone = poll_until(
+        [&] {
+            r.ioc.poll();
+            return ::kill(grandchild, 0) != 0;
+        },
+        5000);
     BOOST_TEST(gone);
 }
 
@@ -166,7 +176,12 @@ BOOST_AUTO_TEST_CASE(orphans_are_reaped_by_the_subreaper) {
     auto before = r.reaper.orphans_reaped();
     auto res = r.run(shell("setsid '" + helper + "' sleep 0.2 >/dev/null 2>&1 & echo started"), 2s);
     BOOST_TEST(res.ok);
-    bool reaped = poll_until([&] { r.ioc.poll(); return r.reaper.orphans_reaped() > before; }, 5000);
+    bool reaped = poll_until(
+        [&] {
+            r.ioc.poll();
+            return r.reaper.orphans_reaped() > before;
+        },
+        5000);
     BOOST_TEST(reaped);
     BOOST_TEST(zombie_children() == 0);
 }
@@ -180,7 +195,7 @@ BOOST_AUTO_TEST_CASE(thousands_of_runs_leave_no_zombie_and_no_descriptor) {
     const std::vector<std::pair<exec_spec, duration>> mix = {
         {argv({helper, "exit", "0"}), 2s},
         {argv({helper, "exit", "1"}), 2s},
-        {argv({helper, "sleep", "5"}), 20ms},                  // timing out
+        {argv({helper, "sleep", "5"}), 20ms},                    // timing out
         {argv({helper, "flood", std::to_string(1 << 20)}), 2s},  // flooding output
         {argv({helper, "grandchild", "5"}), 2s},                 // a grandchild that ignores TERM
         {argv({helper, "stubborn", "5"}), 20ms},                 // ignores TERM, times out
@@ -195,7 +210,12 @@ BOOST_AUTO_TEST_CASE(thousands_of_runs_leave_no_zombie_and_no_descriptor) {
     r.settle(10s);
     BOOST_TEST(runs == 2100);
     BOOST_TEST(r.reaper.running() == 0u);
-    bool clean = poll_until([&] { r.ioc.poll(); return zombie_children() == 0; }, 5000);
+    bool clean = poll_until(
+        [&] {
+            r.ioc.poll();
+            return zombie_children() == 0;
+        },
+        5000);
     BOOST_TEST(clean);
     BOOST_TEST(open_fds() == fds_before);
 }

@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 namespace {
 
 using timed = timed_result;
-timed run(http_spec spec, duration timeout = 2s) { return run_once(make_check(std::move(spec), timeout)); }
+timed run(http_spec spec, duration timeout = 2s) {
+    return run_once(make_check(std::move(spec), timeout));
+}
 
 http_spec get(std::string url) {
     http_spec s;
@@ -48,8 +50,8 @@ struct http_peer {
 };
 
 std::string response(int status, const std::string& body, const std::string& extra = "") {
-    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n" + extra + "\r\n" + body;
+    return "HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
 }
 
 }  // namespace
@@ -64,7 +66,8 @@ BOOST_AUTO_TEST_CASE(a_200_passes_and_carries_its_status_code) {
     BOOST_TEST(t.result.facts.at("status_code").as_int64() == 200);
     auto req = peer.request();
     BOOST_TEST(req.starts_with("GET /health HTTP/1.1\r\n"));
-    BOOST_TEST(req.find("Host: 127.0.0.1:" + std::to_string(peer.server.port()) + "\r\n") != std::string::npos);
+    BOOST_TEST(req.find("Host: 127.0.0.1:" + std::to_string(peer.server.port()) + "\r\n") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_503_fails_with_a_readable_message) {
@@ -102,7 +105,8 @@ BOOST_AUTO_TEST_CASE(expect_body_mismatch_shows_what_came) {
     spec.expect_body = R"("status":"green")";
     auto t = run(spec);
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.find("does not contain '\"status\":\"green\"': got '{\"status\":\"red\"}'") !=
+    BOOST_TEST(t.result.message.find(
+                   "does not contain '\"status\":\"green\"': got '{\"status\":\"red\"}'") !=
                    std::string::npos,
                t.result.message);
 }
@@ -125,7 +129,9 @@ BOOST_AUTO_TEST_CASE(credentials_are_sent_but_never_shown) {
     auto t = run(spec);
     BOOST_TEST(!t.result.ok);
     // "admin:p@ss" in base64.
-    BOOST_TEST(peer.request().find("Authorization: Basic YWRtaW46cEBzcw==\r\n") != std::string::npos, peer.request());
+    BOOST_TEST(
+        peer.request().find("Authorization: Basic YWRtaW46cEBzcw==\r\n") != std::string::npos,
+        peer.request());
     BOOST_TEST(t.result.message.find("admin") == std::string::npos);
     BOOST_TEST(t.result.message.find("p%40ss") == std::string::npos);
     BOOST_TEST(t.result.message.find("topsecret") == std::string::npos);
@@ -136,14 +142,16 @@ BOOST_AUTO_TEST_CASE(credentials_are_sent_but_never_shown) {
 BOOST_AUTO_TEST_CASE(refused) {
     auto port = refused_port();
     auto t = run(get("http://127.0.0.1:" + std::to_string(port) + "/"));
-    BOOST_TEST(t.result.message == "connect http://127.0.0.1:" + std::to_string(port) + "/: connection refused");
+    BOOST_TEST(t.result.message ==
+               "connect http://127.0.0.1:" + std::to_string(port) + "/: connection refused");
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_never_answers_times_out_on_time) {
     silent_listener silent;
     auto t = run(get("http://127.0.0.1:" + std::to_string(silent.port()) + "/"), 300ms);
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.starts_with("timed out after 300ms waiting for the response"), t.result.message);
+    BOOST_TEST(t.result.message.starts_with("timed out after 300ms waiting for the response"),
+               t.result.message);
     BOOST_TEST(t.took < 600ms);
 }
 
@@ -181,7 +189,8 @@ BOOST_AUTO_TEST_CASE(an_endless_body_is_read_to_64_kib_only) {
     t = run(spec, 2s);
     stop = true;
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.find("the body (first 64 KiB) does not contain 'needle'") != std::string::npos,
+    BOOST_TEST(t.result.message.find("the body (first 64 KiB) does not contain 'needle'") !=
+                   std::string::npos,
                t.result.message);
 }
 
@@ -192,7 +201,8 @@ BOOST_AUTO_TEST_CASE(a_close_in_the_middle_of_the_head) {
     });
     auto t = run(get("http://127.0.0.1:" + std::to_string(rude.port()) + "/"));
     BOOST_TEST(!t.result.ok);
-    BOOST_TEST(t.result.message.starts_with("reading the response of http://127.0.0.1:"), t.result.message);
+    BOOST_TEST(t.result.message.starts_with("reading the response of http://127.0.0.1:"),
+               t.result.message);
 }
 
 BOOST_AUTO_TEST_CASE(https_with_a_trusted_ca_file_and_sni) {
@@ -220,13 +230,15 @@ BOOST_AUTO_TEST_CASE(https_verification_failures_and_tls_verify_false) {
     std::string url = "https://localhost:" + std::to_string(tls.port()) + "/";
     auto untrusted = run(get(url));
     BOOST_TEST(!untrusted.result.ok);
-    BOOST_TEST(untrusted.result.message.find("certificate verify failed: self-signed certificate") != std::string::npos,
+    BOOST_TEST(untrusted.result.message.find(
+                   "certificate verify failed: self-signed certificate") != std::string::npos,
                untrusted.result.message);
     auto spec = get(url);
     spec.ca_file = cert.cert_file;
     auto wrong_name = run(spec);
     BOOST_TEST(!wrong_name.result.ok);
-    BOOST_TEST(wrong_name.result.message.find("certificate verify failed: hostname mismatch") != std::string::npos,
+    BOOST_TEST(wrong_name.result.message.find("certificate verify failed: hostname mismatch") !=
+                   std::string::npos,
                wrong_name.result.message);
     auto relaxed = get(url);
     relaxed.tls_verify = false;
@@ -236,6 +248,7 @@ BOOST_AUTO_TEST_CASE(https_verification_failures_and_tls_verify_false) {
 BOOST_AUTO_TEST_CASE(a_tls_peer_that_never_handshakes_times_out) {
     silent_listener silent;
     auto t = run(get("https://127.0.0.1:" + std::to_string(silent.port()) + "/"), 300ms);
-    BOOST_TEST(t.result.message.starts_with("timed out after 300ms in the TLS handshake"), t.result.message);
+    BOOST_TEST(t.result.message.starts_with("timed out after 300ms in the TLS handshake"),
+               t.result.message);
     BOOST_TEST(t.took < 600ms);
 }

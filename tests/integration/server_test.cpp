@@ -21,7 +21,8 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-/** A server on 127.0.0.1:0 whose handler answers 200 "hello" (after `delay`), in a thread of its own. */
+/** A server on 127.0.0.1:0 whose handler answers 200 "hello" (after `delay`), in a thread of its
+ * own. */
 struct running_server {
     net::io_context ioc;
     duration delay{0};
@@ -31,7 +32,8 @@ struct running_server {
 
     explicit running_server(http::server_limits limits = {}) {
         srv = std::make_unique<http::server>(
-            ioc.get_executor(), [this](bhttp::request<bhttp::string_body> req) { return handle(std::move(req)); },
+            ioc.get_executor(),
+            [this](bhttp::request<bhttp::string_body> req) { return handle(std::move(req)); },
             limits);
         port = srv->listen("127.0.0.1", 0).port();
         srv->start();
@@ -48,7 +50,8 @@ struct running_server {
     std::condition_variable cv;
     int handling = 0;  // requests inside the handler now
 
-    net::awaitable<bhttp::response<bhttp::string_body>> handle(bhttp::request<bhttp::string_body> req) {
+    net::awaitable<bhttp::response<bhttp::string_body>> handle(
+        bhttp::request<bhttp::string_body> req) {
         {
             std::lock_guard lock(mutex);
             ++handling;
@@ -74,7 +77,8 @@ struct running_server {
 
 BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
     running_server s;
-    std::string req = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    std::string req =
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     auto raw = raw_exchange(s.port, req);
     std::size_t used = 0;
     auto first = parse_reply(raw, false, &used);
@@ -102,14 +106,16 @@ BOOST_AUTO_TEST_CASE(oversized_head_gets_431) {
 
 BOOST_AUTO_TEST_CASE(oversized_body_gets_413) {
     running_server s;
-    std::string req = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + std::string(2000, 'b');
+    std::string req =
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + std::string(2000, 'b');
     auto r = parse_reply(raw_exchange(s.port, req));
     BOOST_TEST(r.status == 413);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_is_dropped_without_harm) {
     running_server s;
-    auto raw = raw_exchange(s.port, std::string("\x16\x03\x01\x02") + std::string(1, '\0') + "garbage\r\n\r\n", 3000);
+    auto raw = raw_exchange(
+        s.port, std::string("\x16\x03\x01\x02") + std::string(1, '\0') + "garbage\r\n\r\n", 3000);
     BOOST_TEST(raw.find("200") == std::string::npos);
     BOOST_TEST(request(s.port, "/").status == 200);  // still serving
 }
@@ -162,7 +168,8 @@ BOOST_AUTO_TEST_CASE(at_the_cap_with_every_connection_busy_new_clients_are_turne
         std::unique_lock lock(s.mutex);
         BOOST_TEST_REQUIRE(s.cv.wait_for(lock, 5s, [&] { return s.handling == 2; }));
     }
-    auto turned_away = raw_exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 500);
+    auto turned_away =
+        raw_exchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 500);
     BOOST_TEST(turned_away.empty());
     BOOST_TEST(read_until(a, "hello").find("hello") != std::string::npos);  // the busy ones finish
     ::close(a);

@@ -19,7 +19,9 @@ extern char** environ;
 namespace heartbeat::test {
 
 namespace {
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 std::vector<std::string> merged_env(const std::map<std::string, std::string>& extra) {
     std::map<std::string, std::string> all;
@@ -44,9 +46,11 @@ void drain(int fd, std::string& into) {
 }
 }  // namespace
 
-child::child(std::vector<std::string> argv, std::map<std::string, std::string> env, const std::string& cwd) {
+child::child(std::vector<std::string> argv, std::map<std::string, std::string> env,
+             const std::string& cwd) {
     int err[2], out[2];
-    if (::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    if (::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
@@ -81,7 +85,9 @@ child::~child() {
     if (pidfd_ >= 0) ::close(pidfd_);
 }
 
-void child::signal(int sig) const { ::kill(pid_, sig); }
+void child::signal(int sig) const {
+    ::kill(pid_, sig);
+}
 
 bool child::pump(int timeout_ms) {
     pollfd p[2] = {{err_fd_, POLLIN, 0}, {out_fd_, POLLIN, 0}};
@@ -110,7 +116,8 @@ std::optional<std::smatch> child::wait_for_line(const std::regex& re, int timeou
             std::smatch m;
             if (std::regex_search(matched_line_, m, re)) return m;
         }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return std::nullopt;
         pollfd p{err_fd_, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -130,9 +137,11 @@ std::optional<int> child::wait_exit(int timeout_ms) {
             drain(out_fd_, out_);
             return exit_;
         }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return std::nullopt;
-        // The pidfd becomes readable when the process exits; meanwhile keep its pipes from filling up.
+        // The pidfd becomes readable when the process exits; meanwhile keep its pipes from filling
+        // up.
         pollfd p[3] = {{pidfd_, POLLIN, 0}, {err_fd_, POLLIN, 0}, {out_fd_, POLLIN, 0}};
         ::poll(p, 3, static_cast<int>(left.count()));
         drain(err_fd_, err_);
@@ -140,7 +149,8 @@ std::optional<int> child::wait_exit(int timeout_ms) {
     }
 }
 
-run_result run(std::vector<std::string> argv, std::map<std::string, std::string> env, int timeout_ms) {
+run_result run(std::vector<std::string> argv, std::map<std::string, std::string> env,
+               int timeout_ms) {
     child c(std::move(argv), std::move(env));
     run_result r;
     auto code = c.wait_exit(timeout_ms);

@@ -1,6 +1,7 @@
 #pragma once
 
-// A child process for end-to-end tests: heartbeatd started as a user would, its stderr read line by line.
+// A child process for end-to-end tests: heartbeatd started as a user would, its stderr read line by
+// line.
 #include <sys/types.h>
 
 #include <functional>
@@ -14,9 +15,10 @@
 
 namespace heartbeat::test {
 
-/** Runs argv with stdout and stderr captured; kills and reaps it on destruction if still running. */
+/** Runs argv with stdout and stderr captured; kills and reaps it on destruction if still running.
+ */
 class child {
-public:
+  public:
     explicit child(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
                    const std::string& cwd = {});
     ~child();
@@ -35,7 +37,7 @@ public:
     /** Everything on stdout, after the exit. */
     const std::string& stdout_text() const { return out_; }
 
-private:
+  private:
     bool pump(int timeout_ms);
 
     pid_t pid_ = -1;
@@ -55,14 +57,16 @@ struct run_result {
     std::string out;
     std::string err;
 };
-run_result run(std::vector<std::string> argv, std::map<std::string, std::string> env = {}, int timeout_ms = 20000);
+run_result run(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
+               int timeout_ms = 20000);
 
-/** Calls `fn` until it returns true or `timeout_ms` passes, pausing 20 ms between tries; its last answer. */
+/** Calls `fn` until it returns true or `timeout_ms` passes, pausing 20 ms between tries; its last
+ * answer. */
 bool poll_until(const std::function<bool()>& fn, int timeout_ms = 10000);
 
 /** A fresh temporary directory, removed with everything in it on destruction. */
 class temp_dir {
-public:
+  public:
     temp_dir();
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
@@ -71,7 +75,7 @@ public:
     /** Writes `text` to `name` inside the directory; returns the full path. */
     std::string write(const std::string& name, const std::string& text) const;
 
-private:
+  private:
     std::string path_;
 };
 

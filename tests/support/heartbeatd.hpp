@@ -23,15 +23,16 @@ struct heartbeatd {
     std::uint16_t port = 0;
 
     explicit heartbeatd(const std::string& config, std::vector<std::string> extra = {},
-                        std::map<std::string, std::string> env = {}, std::string config_name = "heartbeat.yaml") {
+                        std::map<std::string, std::string> env = {},
+                        std::string config_name = "heartbeat.yaml") {
         config_path = dir.write(config_name, config);
         start(std::move(extra), std::move(env));
     }
     /** For a config already in place (a symlink, a ConfigMap layout): `config_path` must be set. */
     heartbeatd() = default;
     void start(std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {}) {
-        std::vector<std::string> argv = {HEARTBEAT_BINARY, "serve", "--config", config_path, "--listen",
-                                         "127.0.0.1:0"};
+        std::vector<std::string> argv = {HEARTBEAT_BINARY, "serve",    "--config",
+                                         config_path,      "--listen", "127.0.0.1:0"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         proc = std::make_unique<child>(argv, env);
         auto m = proc->wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
@@ -43,6 +44,8 @@ struct heartbeatd {
     }
 };
 
-inline boost::json::object body_of(const http_reply& r) { return boost::json::parse(r.body).as_object(); }
+inline boost::json::object body_of(const http_reply& r) {
+    return boost::json::parse(r.body).as_object();
+}
 
 }  // namespace heartbeat::test

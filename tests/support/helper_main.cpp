@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <string>
 
 int main(int argc, char** argv) {

@@ -41,7 +41,8 @@ http_reply parse_reply(const std::string& raw, bool head, std::size_t* consumed)
         auto colon = line.find(':');
         if (colon != std::string::npos) {
             std::string name = line.substr(0, colon);
-            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char c) { return std::tolower(c); });
             std::string value = line.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.erase(0, 1);
             r.headers[name] = value;
@@ -50,7 +51,8 @@ http_reply parse_reply(const std::string& raw, bool head, std::size_t* consumed)
     }
     std::size_t body_start = end + 4;
     std::size_t length = raw.size() - body_start;
-    if (head) length = 0;
+    if (head)
+        length = 0;
     else if (auto cl = r.headers.find("content-length"); cl != r.headers.end())
         length = std::min<std::size_t>(std::stoul(cl->second), raw.size() - body_start);
     r.body = raw.substr(body_start, length);
@@ -58,8 +60,10 @@ http_reply parse_reply(const std::string& raw, bool head, std::size_t* consumed)
     return r;
 }
 
-http_reply request(std::uint16_t port, const std::string& target, const std::string& method, int timeout_ms) {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+http_reply request(std::uint16_t port, const std::string& target, const std::string& method,
+                   int timeout_ms) {
+    std::string req =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     return parse_reply(raw_exchange(port, req, timeout_ms), method == "HEAD");
 }
 

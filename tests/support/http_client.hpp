@@ -20,10 +20,12 @@ struct http_reply {
     }
 };
 
-/** Connects to 127.0.0.1:port, sends `request` verbatim, reads until the peer closes or `timeout_ms`. */
+/** Connects to 127.0.0.1:port, sends `request` verbatim, reads until the peer closes or
+ * `timeout_ms`. */
 std::string raw_exchange(std::uint16_t port, const std::string& request, int timeout_ms = 5000);
 
-/** Parses the first response in `raw`; with `head`, expects no body whatever Content-Length says. */
+/** Parses the first response in `raw`; with `head`, expects no body whatever Content-Length says.
+ */
 http_reply parse_reply(const std::string& raw, bool head = false, std::size_t* consumed = nullptr);
 
 /** GET (or another method) with `Connection: close`, parsed. */

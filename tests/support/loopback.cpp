@@ -20,7 +20,8 @@ int bound_socket(std::uint16_t& port) {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind");
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        throw std::runtime_error("bind");
     socklen_t len = sizeof a;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
@@ -40,7 +41,9 @@ silent_listener::silent_listener() {
     ::listen(fd_, 1024);
 }
 
-silent_listener::~silent_listener() { ::close(fd_); }
+silent_listener::~silent_listener() {
+    ::close(fd_);
+}
 
 scripted_server::scripted_server(std::function<void(int fd)> serve) {
     fd_ = bound_socket(port_);
@@ -87,7 +90,8 @@ std::string read_until(int fd, const std::string& needle, int timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     char buf[4096];
     while (needle.empty() || got.find(needle) == std::string::npos) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;

@@ -14,16 +14,17 @@ namespace heartbeat::test {
 /** A port that was bound and closed again: connecting to it is refused. */
 std::uint16_t refused_port();
 
-/** Listens on 127.0.0.1 and never accepts: the kernel completes the handshake, nobody ever answers. */
+/** Listens on 127.0.0.1 and never accepts: the kernel completes the handshake, nobody ever answers.
+ */
 class silent_listener {
-public:
+  public:
     silent_listener();
     ~silent_listener();
     silent_listener(const silent_listener&) = delete;
     silent_listener& operator=(const silent_listener&) = delete;
     std::uint16_t port() const { return port_; }
 
-private:
+  private:
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };
@@ -33,7 +34,7 @@ private:
  * blocking fd) to `serve`, one after another. Stops and joins on destruction.
  */
 class scripted_server {
-public:
+  public:
     explicit scripted_server(std::function<void(int fd)> serve);
     ~scripted_server();
     scripted_server(const scripted_server&) = delete;
@@ -42,7 +43,7 @@ public:
     /** Connections accepted so far. */
     int accepted() const { return accepted_.load(); }
 
-private:
+  private:
     int fd_ = -1;
     int wake_[2] = {-1, -1};
     std::uint16_t port_ = 0;

@@ -29,8 +29,10 @@ int zombie_children(pid_t parent) {
     if (!d) return 0;
     while (dirent* e = ::readdir(d)) {
         if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-        // Plain read(2): a process may vanish while we read, and that is just "not a zombie of ours".
-        int fd = ::open((std::string("/proc/") + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+        // Plain read(2): a process may vanish while we read, and that is just "not a zombie of
+        // ours".
+        int fd =
+            ::open((std::string("/proc/") + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) continue;
         char buf[1024];
         ssize_t got = ::read(fd, buf, sizeof buf - 1);
@@ -41,7 +43,9 @@ int zombie_children(pid_t parent) {
         if (close == std::string::npos || close + 2 >= text.size()) continue;
         char state = 0;
         int ppid = 0;
-        if (std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == parent && state == 'Z') ++n;
+        if (std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == parent &&
+            state == 'Z')
+            ++n;
     }
     ::closedir(d);
     return n;

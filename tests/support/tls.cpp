@@ -23,20 +23,23 @@ self_signed::self_signed(const std::string& dir, const std::vector<std::string>&
     X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
     X509_set_pubkey(x, key);
     X509_NAME* subject = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(names.at(0).c_str()),
-                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(names.at(0).c_str()), -1, -1,
+                               0);
     X509_set_issuer_name(x, subject);
     std::string san;
     for (const auto& n : names) {
         if (!san.empty()) san += ",";
         unsigned char buf[16];
-        bool ip = inet_pton(AF_INET, n.c_str(), buf) == 1 || inet_pton(AF_INET6, n.c_str(), buf) == 1;
+        bool ip =
+            inet_pton(AF_INET, n.c_str(), buf) == 1 || inet_pton(AF_INET6, n.c_str(), buf) == 1;
         san += (ip ? "IP:" : "DNS:") + n;
     }
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair{NID_subject_alt_name, san}, std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, san},
+                              std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
         X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
         X509_add_ext(x, ext, -1);
         X509_EXTENSION_free(ext);
@@ -62,7 +65,8 @@ struct tls_server::state {
     ~state() { SSL_CTX_free(ctx); }
 };
 
-tls_server::tls_server(const self_signed& cert, std::string reply) : state_(std::make_shared<state>()) {
+tls_server::tls_server(const self_signed& cert, std::string reply)
+    : state_(std::make_shared<state>()) {
     state_->ctx = SSL_CTX_new(TLS_server_method());
     if (SSL_CTX_use_certificate_file(state_->ctx, cert.cert_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_use_PrivateKey_file(state_->ctx, cert.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
@@ -95,7 +99,9 @@ tls_server::tls_server(const self_signed& cert, std::string reply) : state_(std:
     });
 }
 
-tls_server::~tls_server() { server_.reset(); }
+tls_server::~tls_server() {
+    server_.reset();
+}
 
 std::string tls_server::last_sni() const {
     std::lock_guard lock(state_->mutex);

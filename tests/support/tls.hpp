@@ -11,23 +11,25 @@
 
 namespace heartbeat::test {
 
-/** A fresh EC key and a self-signed certificate for `names` (DNS names or IP literals), as PEM files in `dir`. */
+/** A fresh EC key and a self-signed certificate for `names` (DNS names or IP literals), as PEM
+ * files in `dir`. */
 struct self_signed {
     self_signed(const std::string& dir, const std::vector<std::string>& names);
     std::string cert_file;
     std::string key_file;
 };
 
-/** Answers each TLS connection with `reply` after the request head arrives; records the SNI it was sent. */
+/** Answers each TLS connection with `reply` after the request head arrives; records the SNI it was
+ * sent. */
 class tls_server {
-public:
+  public:
     tls_server(const self_signed& cert, std::string reply);
     ~tls_server();
     std::uint16_t port() const { return server_->port(); }
     std::string last_sni() const;
     std::string last_request() const;
 
-private:
+  private:
     struct state;
     std::shared_ptr<state> state_;
     std::unique_ptr<scripted_server> server_;

@@ -9,7 +9,9 @@ using namespace heartbeat;
 using namespace std::chrono_literals;
 
 namespace {
-load_result parse(const std::string& text) { return parse_config(text, "test.yaml"); }
+load_result parse(const std::string& text) {
+    return parse_config(text, "test.yaml");
+}
 
 /** All diagnostics, formatted, one per line: what `validate` prints. */
 std::string printed(const load_result& r) {
@@ -18,7 +20,9 @@ std::string printed(const load_result& r) {
     return out;
 }
 
-bool mentions(const load_result& r, const std::string& text) { return printed(r).find(text) != std::string::npos; }
+bool mentions(const load_result& r, const std::string& text) {
+    return printed(r).find(text) != std::string::npos;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(durations_parse_every_unit) {
@@ -90,7 +94,9 @@ checks:
     BOOST_TEST(c.checks[0].probes.count(probe::liveliness) == 1u);
     BOOST_TEST(c.checks[0].line == 12);
     // The liveliness check that reaches another host draws a warning, not an error.
-    BOOST_TEST(mentions(r, "test.yaml:12:5: warning: check 'database' is a liveliness check that reaches another host"));
+    BOOST_TEST(mentions(r,
+                        "test.yaml:12:5: warning: check 'database' is a liveliness check that "
+                        "reaches another host"));
 }
 
 BOOST_AUTO_TEST_CASE(defaults_apply_unless_a_check_sets_its_own) {
@@ -147,9 +153,14 @@ BOOST_AUTO_TEST_CASE(every_problem_is_reported_with_its_place) {
 )");
     BOOST_TEST(!r.ok());
     auto text = printed(r);
-    BOOST_TEST(mentions(r, "test.yaml:5:11: 'port' must be a whole number from 1 to 65535, got '70000'"), text);
-    BOOST_TEST(mentions(r, "test.yaml:6:5: unknown key 'tiemout' in check 'db' (did you mean 'timeout'?)"), text);
-    BOOST_TEST(mentions(r, "test.yaml:7:5: duplicate check name 'db' (first defined at line 2)"), text);
+    BOOST_TEST(
+        mentions(r, "test.yaml:5:11: 'port' must be a whole number from 1 to 65535, got '70000'"),
+        text);
+    BOOST_TEST(
+        mentions(r, "test.yaml:6:5: unknown key 'tiemout' in check 'db' (did you mean 'timeout'?)"),
+        text);
+    BOOST_TEST(mentions(r, "test.yaml:7:5: duplicate check name 'db' (first defined at line 2)"),
+               text);
     BOOST_TEST(mentions(r, "test.yaml:12:10: 'url' must start with http:// or https://"), text);
     BOOST_TEST(mentions(r, "test.yaml:13:14: unknown probe 'readyness'"), text);
     BOOST_TEST(mentions(r, "(did you mean 'readiness'?)"), text);
@@ -186,7 +197,8 @@ checks:
     BOOST_TEST(mentions(r, "test.yaml:3:14: 'base_path' must be a path starting with '/'"), text);
     BOOST_TEST(mentions(r, "test.yaml:5:12: 'timeout' must be a single value, not a list"), text);
     BOOST_TEST(mentions(r, "test.yaml:9:11: 'host' must be a single value, not a mapping"), text);
-    BOOST_TEST(mentions(r, "test.yaml:11:5: key 'url' does not apply to a tcp check (check 'a')"), text);
+    BOOST_TEST(mentions(r, "test.yaml:11:5: key 'url' does not apply to a tcp check (check 'a')"),
+               text);
     BOOST_TEST(mentions(r, "test.yaml:12:14: 'enabled' must be true or false, got 'maybe'"), text);
     BOOST_TEST(mentions(r, "test.yaml:13:11: check name 'bad name!' may only use"), text);
     BOOST_TEST(mentions(r, "test.yaml:17:11: unknown check type 'nope'"), text);
@@ -205,7 +217,10 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_place) {
 
 BOOST_AUTO_TEST_CASE(top_level_typo_gets_a_suggestion) {
     auto r = parse("chekcs: []\n");
-    BOOST_TEST(mentions(r, "test.yaml:1:1: unknown key 'chekcs' at the top level (did you mean 'checks'?)"), printed(r));
+    BOOST_TEST(
+        mentions(r,
+                 "test.yaml:1:1: unknown key 'chekcs' at the top level (did you mean 'checks'?)"),
+        printed(r));
     auto dup = parse("checks: []\nchecks: []\n");
     BOOST_TEST(mentions(dup, "test.yaml:2:1: duplicate key 'checks'"), printed(dup));
 }
@@ -217,10 +232,13 @@ BOOST_AUTO_TEST_CASE(pitfall_warnings_keep_the_file_valid) {
   - {name: remote, type: http, url: "http://user:secret@db.internal/", probes: [liveliness]}
 )");
     BOOST_TEST_REQUIRE(r.ok(), printed(r));
-    BOOST_TEST(mentions(r, "test.yaml:2:5: warning: check 'slow' has a timeout (10s) not shorter than its interval (5s)"),
+    BOOST_TEST(mentions(r,
+                        "test.yaml:2:5: warning: check 'slow' has a timeout (10s) not shorter than "
+                        "its interval (5s)"),
                printed(r));
     BOOST_TEST(!mentions(r, "'local' is a liveliness"));
-    BOOST_TEST(mentions(r, "check 'remote' is a liveliness check that reaches another host (db.internal)"));
+    BOOST_TEST(mentions(
+        r, "check 'remote' is a liveliness check that reaches another host (db.internal)"));
     BOOST_TEST(!mentions(r, "secret"));
     BOOST_TEST(r.cfg->checks[1].probes.count(probe::liveliness) == 1u);
 }
@@ -293,12 +311,17 @@ BOOST_AUTO_TEST_CASE(same_definition_tells_unchanged_checks) {
 // Malformed input of every kind yields diagnostics, never a crash or a hang.
 BOOST_AUTO_TEST_CASE(hostile_files_never_crash_the_loader) {
     std::vector<std::string> inputs = {
-        std::string(1 << 21, 'a'),                                    // larger than any config
-        std::string("checks:\n  - name: \0x\n", 20),                   // NUL byte
-        std::string(5000, '[') ,                                      // deep flow nesting
-        [] { std::string s; for (int i = 0; i < 3000; ++i) s += std::string(i % 80, ' ') + "- \n"; return s; }(),
+        std::string(1 << 21, 'a'),                    // larger than any config
+        std::string("checks:\n  - name: \0x\n", 20),  // NUL byte
+        std::string(5000, '['),                       // deep flow nesting
+        [] {
+            std::string s;
+            for (int i = 0; i < 3000; ++i) s += std::string(i % 80, ' ') + "- \n";
+            return s;
+        }(),
         "a: &a [1,2]\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\nchecks: [*c, *c]\n",  // aliases
-        "checks:\n  - &x {name: a, type: tcp, host: h, port: 1}\n  - *x\n",       // an aliased check: duplicate
+        "checks:\n  - &x {name: a, type: tcp, host: h, port: 1}\n  - *x\n",  // an aliased check:
+                                                                             // duplicate
         "checks: !!binary aGVsbG8=\n",
         "\xff\xfe\x00\x01garbage",
         "checks:\n  - name: " + std::string(100000, 'x') + "\n    type: tcp\n",
@@ -327,5 +350,7 @@ BOOST_AUTO_TEST_CASE(load_config_reports_a_missing_file) {
     auto r = load_config("/nonexistent/heartbeat.yaml");
     BOOST_TEST(!r.ok());
     BOOST_TEST(r.diagnostics.at(0).message.find("cannot open") != std::string::npos);
-    BOOST_TEST(r.diagnostics.at(0).format("/nonexistent/heartbeat.yaml").starts_with("/nonexistent/heartbeat.yaml:0:0: "));
+    BOOST_TEST(r.diagnostics.at(0)
+                   .format("/nonexistent/heartbeat.yaml")
+                   .starts_with("/nonexistent/heartbeat.yaml:0:0: "));
 }

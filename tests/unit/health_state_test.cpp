@@ -122,8 +122,8 @@ BOOST_AUTO_TEST_CASE(on_demand_results_never_go_stale) {
     BOOST_TEST(s.ok_at(t0 + 24h));
 }
 
-// Every sequence of up to 8 results, every threshold pair up to 3: the reported state changes exactly
-// when a reference model says it does.
+// Every sequence of up to 8 results, every threshold pair up to 3: the reported state changes
+// exactly when a reference model says it does.
 BOOST_AUTO_TEST_CASE(exhaustive_against_a_reference_model) {
     for (int fail = 1; fail <= 3; ++fail) {
         for (int succ = 1; succ <= 3; ++succ) {
@@ -138,9 +138,12 @@ BOOST_AUTO_TEST_CASE(exhaustive_against_a_reference_model) {
                         run_ok = ok ? run_ok + 1 : 0;
                         run_fail = ok ? 0 : run_fail + 1;
                         std::optional<bool> before = model;
-                        if (!model) model = ok;
-                        else if (*model && run_fail >= fail) model = false;
-                        else if (!*model && run_ok >= succ) model = true;
+                        if (!model)
+                            model = ok;
+                        else if (*model && run_fail >= fail)
+                            model = false;
+                        else if (!*model && run_ok >= succ)
+                            model = true;
                         latched = latched || *model;
                         auto t = s.on_result(ok, t0 + i * 1s);
                         BOOST_TEST_REQUIRE(t.has_value() == (before != model));

@@ -21,7 +21,9 @@ BOOST_AUTO_TEST_CASE(json_text_is_plain_and_valid) {
     o["d"] = std::string("bad \xff utf8 \xc3\xa9");
     o["e"] = json::array{1, true, nullptr};
     auto text = to_json_text(o);
-    BOOST_TEST(text == R"({"a":0.4,"b":12,"c":"line\n\"q\"\u0001","d":"bad \ufffd utf8 é","e":[1,true,null]})");
+    BOOST_TEST(
+        text ==
+        R"({"a":0.4,"b":12,"c":"line\n\"q\"\u0001","d":"bad \ufffd utf8 é","e":[1,true,null]})");
     BOOST_CHECK_NO_THROW(boost::json::parse(text));
 }
 
@@ -55,7 +57,8 @@ BOOST_AUTO_TEST_CASE(urls) {
 BOOST_AUTO_TEST_CASE(command_lines) {
     auto r = parse_cli({});
     BOOST_TEST((r.options->cmd == cli_options::command::serve));
-    r = parse_cli({"serve", "--config", "x.yaml", "--listen", "[::]:9000", "--log-format=json", "--log-level", "debug"});
+    r = parse_cli({"serve", "--config", "x.yaml", "--listen", "[::]:9000", "--log-format=json",
+                   "--log-level", "debug"});
     BOOST_TEST_REQUIRE(r.options.has_value());
     BOOST_TEST(r.options->config_path.value() == "x.yaml");
     BOOST_TEST(r.options->listen.value() == "[::]:9000");
@@ -96,7 +99,8 @@ BOOST_AUTO_TEST_CASE(file_verdicts) {
     BOOST_TEST(judge_file(s, f, now).message == "/x is 10 bytes, less than min_size 11");
     s.min_size.reset();
     s.max_age = 30s;
-    BOOST_TEST(judge_file(s, f, now).message == "/x was last modified 40s ago, more than max_age 30s");
+    BOOST_TEST(judge_file(s, f, now).message ==
+               "/x was last modified 40s ago, more than max_age 30s");
     s.max_age = 1min;
     BOOST_TEST(judge_file(s, f, now).ok);
     file_facts denied;
@@ -119,7 +123,8 @@ namespace {
 /** Entries for rendering tests; the io_context only provides an executor and never runs. */
 struct entries {
     net::io_context ioc;
-    entry_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok, duration interval = 10s) {
+    entry_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok,
+                  duration interval = 10s) {
         check_config c;
         c.name = std::move(name);
         c.probes = std::move(probes);
@@ -148,7 +153,8 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     es.add("pending", {probe::liveliness}, std::nullopt);
     auto at = moment::now();
 
-    auto ready = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, false, false);
+    auto ready = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
+                              false, false);
     BOOST_TEST(!ready.ok);
     auto body = boost::json::parse(ready.body).as_object();
     BOOST_TEST(body.at("status").as_bool() == false);
@@ -163,18 +169,23 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     BOOST_TEST(body.at("checks").at("cache").at("status").as_bool() == true);
     BOOST_TEST(!body.at("checks").as_object().contains("boot"));
 
-    auto excluded = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {{}, {"db"}}), at, false, false);
+    auto excluded = render_probe(
+        probe::readiness, select_checks(es.all, probe::readiness, {{}, {"db"}}), at, false, false);
     BOOST_TEST(excluded.ok);
-    auto only = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {"db", {}}), at, false, false);
+    auto only = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {"db", {}}),
+                             at, false, false);
     BOOST_TEST(boost::json::parse(only.body).at("checks").as_object().size() == 1u);
 
-    auto live = render_probe(probe::liveliness, select_checks(es.all, probe::liveliness, {}), at, false, false);
+    auto live = render_probe(probe::liveliness, select_checks(es.all, probe::liveliness, {}), at,
+                             false, false);
     auto lb = boost::json::parse(live.body);
     BOOST_TEST(lb.at("checks").at("pending").at("message").as_string() == "not run yet");
 
-    auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, false, true);
+    auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
+                                false, true);
     BOOST_TEST(verbose.body ==
-               "[-]db failed: connect 127.0.0.1:1: connection refused\n[+]cache ok\nreadiness check failed\n");
+               "[-]db failed: connect 127.0.0.1:1: connection refused\n[+]cache ok\nreadiness "
+               "check failed\n");
 
     auto empty = render_probe(probe::startup, {}, at, false, false);
     BOOST_TEST(empty.ok);
@@ -197,7 +208,8 @@ BOOST_AUTO_TEST_CASE(stale_results_fail_with_a_reason_and_startup_latches) {
     moment later{steady_clock::now() + 10s, std::chrono::system_clock::now() + 10s};
     auto o = check_json(*e, probe::readiness, later);
     BOOST_TEST(o.at("status").as_bool() == false);
-    BOOST_TEST(o.at("message").as_string().starts_with("stale: last run 10s ago, expected every 1s"));
+    BOOST_TEST(
+        o.at("message").as_string().starts_with("stale: last run 10s ago, expected every 1s"));
     BOOST_TEST(check_json(*e, probe::startup, later).at("status").as_bool() == true);
     e->state.on_result(false, steady_clock::now());
     BOOST_TEST(check_json(*e, probe::startup, moment::now()).at("status").as_bool() == true);

@@ -10,11 +10,13 @@ using bhttp::verb;
 namespace {
 server_config srv;
 
-route get(std::string_view target) { return parse_route(verb::get, target, srv); }
+route get(std::string_view target) {
+    return parse_route(verb::get, target, srv);
+}
 
 /** A state with fixed answers: readiness passes with checks a and b; liveliness fails. */
 class fake_state final : public state_view {
-public:
+  public:
     mutable std::vector<route> asked;
     bool has_check(probe p, const std::string& name) const override {
         return p == probe::readiness && (name == "a" || name == "b");
@@ -41,9 +43,10 @@ BOOST_AUTO_TEST_CASE(probe_paths) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_paths_are_not_found) {
-    for (auto t : {"/", "/.well-known/heartbeat", "/.well-known/heartbeat/", "/.well-known/heartbeat/ready",
-                   "/.well-known/heartbeatx/readiness", "/.well-known/heartbeat/readiness/a/b",
-                   "/.well-known/heartbeat/readiness//", "/metricsx", "readiness", ""})
+    for (auto t :
+         {"/", "/.well-known/heartbeat", "/.well-known/heartbeat/", "/.well-known/heartbeat/ready",
+          "/.well-known/heartbeatx/readiness", "/.well-known/heartbeat/readiness/a/b",
+          "/.well-known/heartbeat/readiness//", "/metricsx", "readiness", ""})
         BOOST_TEST((get(t).what == route::kind::not_found), t);
 }
 
@@ -65,7 +68,8 @@ BOOST_AUTO_TEST_CASE(per_check_paths_and_queries) {
 BOOST_AUTO_TEST_CASE(methods) {
     BOOST_TEST(parse_route(verb::head, "/.well-known/heartbeat/readiness", srv).head);
     for (auto m : {verb::post, verb::put, verb::delete_, verb::options, verb::patch})
-        BOOST_TEST((parse_route(m, "/.well-known/heartbeat/readiness", srv).what == route::kind::method_not_allowed));
+        BOOST_TEST((parse_route(m, "/.well-known/heartbeat/readiness", srv).what ==
+                    route::kind::method_not_allowed));
     // An unknown path stays 404 whatever the method.
     BOOST_TEST((parse_route(verb::post, "/nope", srv).what == route::kind::not_found));
 }
@@ -75,7 +79,8 @@ BOOST_AUTO_TEST_CASE(configured_base_and_metrics_paths) {
     s.base_path = "/health";
     s.metrics_path = "/internal/metrics";
     BOOST_TEST((parse_route(verb::get, "/health/readiness", s).what == route::kind::probe));
-    BOOST_TEST((parse_route(verb::get, "/.well-known/heartbeat/readiness", s).what == route::kind::not_found));
+    BOOST_TEST((parse_route(verb::get, "/.well-known/heartbeat/readiness", s).what ==
+                route::kind::not_found));
     BOOST_TEST((parse_route(verb::get, "/internal/metrics", s).what == route::kind::metrics));
     BOOST_TEST((parse_route(verb::get, "/metrics", s).what == route::kind::not_found));
 }
@@ -100,7 +105,8 @@ BOOST_AUTO_TEST_CASE(responses_carry_status_headers_and_body) {
     BOOST_TEST(nf.result_int() == 404);
     BOOST_TEST(nf[bhttp::field::content_type] == "application/json");
 
-    auto na = respond(parse_route(verb::post, "/.well-known/heartbeat/readiness", srv), st, 11, true);
+    auto na =
+        respond(parse_route(verb::post, "/.well-known/heartbeat/readiness", srv), st, 11, true);
     BOOST_TEST(na.result_int() == 405);
     BOOST_TEST(na[bhttp::field::allow] == "GET, HEAD");
 
@@ -111,7 +117,8 @@ BOOST_AUTO_TEST_CASE(responses_carry_status_headers_and_body) {
 BOOST_AUTO_TEST_CASE(head_has_the_headers_of_get_and_no_body) {
     fake_state st;
     auto g = respond(get("/.well-known/heartbeat/readiness"), st, 11, true);
-    auto h = respond(parse_route(verb::head, "/.well-known/heartbeat/readiness", srv), st, 11, true);
+    auto h =
+        respond(parse_route(verb::head, "/.well-known/heartbeat/readiness", srv), st, 11, true);
     BOOST_TEST(h.result_int() == g.result_int());
     BOOST_TEST(h.body().empty());
     BOOST_TEST(h[bhttp::field::content_length] == g[bhttp::field::content_length]);

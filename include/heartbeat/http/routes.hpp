@@ -31,7 +31,7 @@ route parse_route(bhttp::verb method, std::string_view target, const server_conf
 
 /** The daemon's state as the answers need it; a fake in unit tests. */
 class state_view {
-public:
+  public:
     virtual ~state_view() = default;
     /** True when probe `p` has an enabled check called `name`. */
     virtual bool has_check(probe p, const std::string& name) const = 0;

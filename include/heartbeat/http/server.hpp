@@ -19,24 +19,26 @@ namespace bhttp = boost::beast::http;
 /** What one client may cost. */
 struct server_limits {
     std::size_t max_connections = 256;
-    std::size_t header_limit = 8 * 1024;       // a larger request head gets 431
-    std::size_t body_limit = 1024;             // a larger request body gets 413; probes take no body
-    duration request_timeout = std::chrono::seconds(10);  // to send a complete request, idle keep-alive included
+    std::size_t header_limit = 8 * 1024;  // a larger request head gets 431
+    std::size_t body_limit = 1024;        // a larger request body gets 413; probes take no body
+    duration request_timeout =
+        std::chrono::seconds(10);  // to send a complete request, idle keep-alive included
 };
 
 /** Turns a request into a response; may wait (first results, on-demand checks). */
-using request_handler =
-    std::function<net::awaitable<bhttp::response<bhttp::string_body>>(bhttp::request<bhttp::string_body>)>;
+using request_handler = std::function<net::awaitable<bhttp::response<bhttp::string_body>>(
+    bhttp::request<bhttp::string_body>)>;
 
 /** An HTTP/1.1 server: an accept loop and one coroutine per connection that only does I/O. */
 class server {
-public:
+  public:
     server(net::any_io_executor ex, request_handler handler, server_limits limits);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /** Binds and listens; returns the bound endpoint (port 0 picks a free one). Throws on failure. */
+    /** Binds and listens; returns the bound endpoint (port 0 picks a free one). Throws on failure.
+     */
     net::ip::tcp::endpoint listen(const std::string& host, std::uint16_t port);
     /** Starts accepting. */
     void start();
@@ -50,7 +52,7 @@ public:
     /** Requests answered so far. */
     std::uint64_t requests() const { return requests_; }
 
-private:
+  private:
     net::awaitable<void> accept_loop();
     net::awaitable<void> session(net::ip::tcp::socket socket, std::uint64_t id);
 
@@ -58,7 +60,8 @@ private:
     request_handler handler_;
     server_limits limits_;
     net::ip::tcp::acceptor acceptor_;
-    /** A live connection: its stream, and whether it is waiting for a request (and so may be evicted). */
+    /** A live connection: its stream, and whether it is waiting for a request (and so may be
+     * evicted). */
     struct session_slot {
         beast::tcp_stream* stream = nullptr;
         bool reading = true;
