@@ -119,9 +119,8 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
 
     // Resolve, never past the deadline.
     auto resolved = co_await resolve_until(u->host, std::to_string(u->port), deadline);
-    if (resolved.timed_out) co_return failure(timed_out_message(timeout, "resolving " + u->host));
-    if (resolved.ec)
-        co_return failure(fmt::format("resolve {}: {}", u->host, describe(resolved.ec)));
+    if (auto why = resolve_failure(resolved, timeout, u->host); !why.empty())
+        co_return failure(why);
 
     bhttp::request<bhttp::empty_body> req{
         spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u->target, 11};
@@ -145,11 +144,9 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
     exchange x;
     if (!u->tls) {
         beast::tcp_stream stream(ex);
-        stream.expires_at(deadline);
-        auto [cec, ep] = co_await stream.async_connect(resolved.endpoints, use_nothrow);
-        if (cec == beast::error::timeout)
-            co_return failure(timed_out_message(timeout, "connecting to " + shown));
-        if (cec) co_return failure(fmt::format("connect {}: {}", shown, describe(cec)));
+        if (auto why = co_await connect_until(stream, resolved.endpoints, deadline, timeout, shown);
+            !why.empty())
+            co_return failure(why);
         x = co_await talk(stream, req, head, timeout, shown);
     } else {
         ssl::context tls(ssl::context::tls_client);
@@ -183,12 +180,10 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
             else
                 X509_VERIFY_PARAM_set1_host(param, u->host.c_str(), 0);
         }
-        beast::get_lowest_layer(stream).expires_at(deadline);
-        auto [cec, ep] =
-            co_await beast::get_lowest_layer(stream).async_connect(resolved.endpoints, use_nothrow);
-        if (cec == beast::error::timeout)
-            co_return failure(timed_out_message(timeout, "connecting to " + shown));
-        if (cec) co_return failure(fmt::format("connect {}: {}", shown, describe(cec)));
+        if (auto why = co_await connect_until(beast::get_lowest_layer(stream), resolved.endpoints,
+                                              deadline, timeout, shown);
+            !why.empty())
+            co_return failure(why);
         auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
         if (hec == beast::error::timeout)
             co_return failure(timed_out_message(timeout, "in the TLS handshake with " + shown));

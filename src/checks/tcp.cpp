@@ -33,6 +33,23 @@ std::string printable(std::string_view bytes) {
     return out;
 }
 
+std::string resolve_failure(const resolve_outcome& r, duration timeout, const std::string& host) {
+    if (r.timed_out) return timed_out_message(timeout, "resolving " + host);
+    if (r.ec) return fmt::format("resolve {}: {}", host, describe(r.ec));
+    return {};
+}
+
+net::awaitable<std::string> connect_until(beast::tcp_stream& stream,
+                                          net::ip::tcp::resolver::results_type endpoints,
+                                          steady_clock::time_point deadline, duration timeout,
+                                          std::string shown) {
+    stream.expires_at(deadline);
+    auto [ec, ep] = co_await stream.async_connect(endpoints, use_nothrow);
+    if (ec == beast::error::timeout) co_return timed_out_message(timeout, "connecting to " + shown);
+    if (ec) co_return fmt::format("connect {}: {}", shown, describe(ec));
+    co_return std::string();
+}
+
 namespace {
 std::string host_port(std::string_view host, unsigned port) {
     bool v6 = host.find(':') != std::string_view::npos;
@@ -45,19 +62,15 @@ net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
     auto ex = co_await net::this_coro::executor;
     const std::string target = host_port(spec.host, spec.port);
 
-    // Resolve, never past the deadline.
+    // Resolve, never past the deadline; connect: the stream's expiry bounds connect, write and read
+    // alike.
     auto resolved = co_await resolve_until(spec.host, std::to_string(spec.port), deadline);
-    if (resolved.timed_out) co_return failure(timed_out_message(timeout, "resolving " + spec.host));
-    if (resolved.ec)
-        co_return failure(fmt::format("resolve {}: {}", spec.host, describe(resolved.ec)));
-
-    // Connect: the stream's expiry bounds connect, write and read alike.
+    if (auto why = resolve_failure(resolved, timeout, spec.host); !why.empty())
+        co_return failure(why);
     beast::tcp_stream stream(ex);
-    stream.expires_at(deadline);
-    auto [cec, ep] = co_await stream.async_connect(resolved.endpoints, use_nothrow);
-    if (cec == beast::error::timeout)
-        co_return failure(timed_out_message(timeout, "connecting to " + target));
-    if (cec) co_return failure(fmt::format("connect {}: {}", target, describe(cec)));
+    if (auto why = co_await connect_until(stream, resolved.endpoints, deadline, timeout, target);
+        !why.empty())
+        co_return failure(why);
 
     if (spec.send) {
         auto [wec, n] = co_await net::async_write(stream, net::buffer(*spec.send), use_nothrow);
