@@ -108,11 +108,6 @@ net::awaitable<std::optional<int>> process_reaper::wait_exit(pid_t pid) {
     co_return it->second.status;
 }
 
-bool process_reaper::exited(pid_t pid) const {
-    auto it = children_.find(pid);
-    return it == children_.end() || it->second.status.has_value();
-}
-
 void process_reaper::forget(pid_t pid) {
     children_.erase(pid);
 }

@@ -33,8 +33,6 @@ class config_watcher {
     void stop();
     /** Remembers `content` as seen: a reload read it (whichever way the reload came). */
     void mark_seen(std::string content) { seen_ = std::move(content); }
-    /** True when inotify could be set up (else only the periodic look runs). */
-    bool using_inotify() const { return inotify_ != nullptr; }
 
   private:
     net::awaitable<void> read_events();

@@ -59,8 +59,6 @@ class process_reaper {
     void watch(pid_t pid);
     /** Waits for a watched child's exit; its raw wait status. Cancellable. */
     net::awaitable<std::optional<int>> wait_exit(pid_t pid);
-    /** True when a watched child has exited. */
-    bool exited(pid_t pid) const;
     /** Stops watching a child whose exit has been collected. */
     void forget(pid_t pid);
     /** Sends `sig` to the process group of every watched child still running. */

@@ -129,7 +129,6 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
 
         // Handle: everything that is not I/O happens in the handler.
         auto res = co_await handler_(parser.release());
-        ++requests_;
 
         // Write: bounded too, so a client that does not read cannot hold the session.
         stream.expires_after(limits_.request_timeout);

@@ -49,8 +49,6 @@ class server {
      * waiting for its request, so that idle or slow clients can never lock a probe out.
      */
     std::size_t connections() const { return sessions_.size(); }
-    /** Requests answered so far. */
-    std::uint64_t requests() const { return requests_; }
 
   private:
     net::awaitable<void> accept_loop();
@@ -70,7 +68,6 @@ class server {
 
     std::map<std::uint64_t, session_slot> sessions_;  // by id: oldest first
     std::uint64_t next_id_ = 0;
-    std::uint64_t requests_ = 0;
     bool stopped_ = false;
 };
 
