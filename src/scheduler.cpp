@@ -120,9 +120,11 @@ net::awaitable<void> scheduler::run_once(entry_ptr e) {
 }
 
 bool scheduler::needs_run(const check_entry& e, steady_clock::time_point now) const {
-    if (e.running) return true;  // join it
+    // No result yet: wait for the first one (joining the run in flight, if any).
     if (!e.state.has_result()) return true;
+    // On demand: a result older than the reuse window is refreshed (joining a run in flight).
     if (!background_ || e.cfg.interval.count() == 0) return now - e.state.last_run() >= reuse;
+    // In the background: the latest result answers, even while the next run is in flight.
     return false;
 }
 

@@ -261,3 +261,30 @@ BOOST_FIXTURE_TEST_CASE(version_changes_with_every_result, fixture) {
     sched.apply({cfg("od", 0s)});
     run(version_changes_with_every_result_body(*this));
 }
+
+net::awaitable<void> answers_never_wait_for_a_run_when_a_result_exists_body(fixture& f) {
+    auto bg = f.sched.find("bg");
+    auto od = f.sched.find("od");
+    const std::vector<entry_ptr> both{bg, od};
+    co_await f.sched.prepare(both);  // first results: the only wait
+    CO_TEST(bg->state.has_result());
+    CO_TEST(od->state.has_result());
+    // The background loop is in its second run now (300 ms each, 10 ms apart), and the on-demand
+    // check gets a run of its own that outlives its reuse window's start.
+    co_await f.sleep(50ms);
+    CO_TEST(bg->running);
+    for (int i = 0; i < 5; ++i) {
+        auto start = steady_clock::now();
+        co_await f.sched.prepare(both);
+        CO_TEST((steady_clock::now() - start) < 50ms);
+        co_await f.sleep(20ms);
+    }
+    CO_TEST(f.runner.runs["od"] == 1);  // still within its reuse window
+}
+
+BOOST_FIXTURE_TEST_CASE(answers_never_wait_for_a_run_when_a_result_exists, fixture) {
+    runner.delay = 300ms;
+    sched.reuse = 10s;
+    sched.apply({cfg("bg", 10ms), cfg("od", 0s)});
+    run(answers_never_wait_for_a_run_when_a_result_exists_body(*this));
+}
