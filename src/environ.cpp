@@ -15,6 +15,7 @@
 #include <spdlog/version.h>
 #include <boost/version.hpp>
 
+#include "heartbeat/deadline.hpp"
 #include "heartbeat/json_text.hpp"
 #include "heartbeat/pep508.hpp"
 
@@ -313,38 +314,86 @@ std::string folder_stamp(const std::string& venv, const std::string& site) {
 }
 }  // namespace
 
-void environ_reporter::refresh(const moment& at) {
+bool environ_reporter::due(const moment& at) {
     if (!cfg_.virtualenv) {
         libraries_ = {};
         python_ = nullptr;
         venv_error_.clear();
-        return;
+        return false;
     }
-    if (checked_ && at.steady - *checked_ < recheck_every) return;
+    if (checked_ && at.steady - *checked_ < recheck_every) return false;
     checked_ = at.steady;
+    return true;
+}
+
+environ_reporter::venv_read environ_reporter::read_virtualenv(const std::string& venv,
+                                                              const std::string& site,
+                                                              const std::string& stamp) {
+    venv_read r;
+    r.venv = venv;
     // A cheap look first: only a changed folder is read again.
-    if (!stamp_.empty() && folder_stamp(*cfg_.virtualenv, site_) == stamp_) return;
+    if (!stamp.empty() && folder_stamp(venv, site) == stamp) return r;
     auto started = steady_clock::now();
-    auto scan = scan_virtualenv(*cfg_.virtualenv);
-    site_ = scan.site_packages;
-    stamp_ = folder_stamp(*cfg_.virtualenv, site_);
-    libraries_ = libraries_json(scan);
+    auto scan = scan_virtualenv(venv);
+    r.changed = true;
+    r.site = scan.site_packages;
+    r.stamp = folder_stamp(venv, r.site);
+    r.libraries = libraries_json(scan);
     if (scan.python) {
         json::array v;
         for (int x : *scan.python) v.push_back(x);
-        python_ = std::move(v);
-    } else {
-        python_ = nullptr;
+        r.python = std::move(v);
     }
-    venv_error_ = scan.error;
-    spdlog::info("read virtualenv {}: {} distributions in {:.1f} ms{}", *cfg_.virtualenv,
+    r.error = scan.error;
+    spdlog::info("read virtualenv {}: {} distributions in {:.1f} ms{}", venv,
                  scan.distributions.size(),
                  std::chrono::duration<double, std::milli>(steady_clock::now() - started).count(),
                  scan.error.empty() ? "" : " (" + scan.error + ")");
+    return r;
+}
+
+void environ_reporter::apply(venv_read r) {
+    if (!cfg_.virtualenv || r.venv != *cfg_.virtualenv) {
+        checked_.reset();  // read for a virtualenv the config no longer names: read the new one
+        return;
+    }
+    if (!r.changed) return;
+    site_ = std::move(r.site);
+    stamp_ = std::move(r.stamp);
+    libraries_ = std::move(r.libraries);
+    python_ = std::move(r.python);
+    venv_error_ = std::move(r.error);
+}
+
+void environ_reporter::refresh(const moment& at) {
+    if (due(at)) apply(read_virtualenv(*cfg_.virtualenv, site_, stamp_));
+}
+
+net::awaitable<void> environ_reporter::refresh_in(net::thread_pool& pool, const moment& at) {
+    if (reading_) {
+        // A read is in flight: answer with what was read before, or wait for the first read.
+        if (!stamp_.empty()) co_return;
+        auto done = read_done_;
+        co_await done->async_wait(use_nothrow);
+        co_return;
+    }
+    if (!due(at)) co_return;
+    reading_ = true;
+    read_done_ = std::make_shared<net::steady_timer>(co_await net::this_coro::executor,
+                                                     steady_clock::time_point::max());
+    auto done = read_done_;
+    // Reading thousands of metadata files takes a while: never on the thread that answers probes.
+    auto r = co_await offload_until<venv_read>(
+        pool, steady_clock::time_point::max(),
+        [venv = *cfg_.virtualenv, site = site_, stamp = stamp_] {
+            return read_virtualenv(venv, site, stamp);
+        });
+    reading_ = false;
+    if (r) apply(std::move(*r));
+    done->cancel();
 }
 
 probe_answer environ_reporter::render(const std::vector<entry_ptr>& checks, const moment& at) {
-    refresh(at);
     json::object body;
     body["status"] = true;
     body["libraries"] = libraries_;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "heartbeat/probes.hpp"
 
@@ -50,7 +53,16 @@ class environ_reporter {
     /** Takes a new `environ:` section (on reload); the virtualenv is read again if it changed. */
     void configure(environ_config cfg);
 
-    /** The body of `{base}/environ`; its checks are those with `environ` in their probes. */
+    /** Reads the virtualenv again if its folder changed (at most every `recheck_every`), here and
+     * now. For one-shot commands and tests; the daemon uses `refresh_in`. */
+    void refresh(const moment& at);
+
+    /** As `refresh`, with the reading done in `pool`: the caller's thread goes on answering. Waits
+     * only when nothing has been read yet; meanwhile, answers use what was read before. */
+    net::awaitable<void> refresh_in(net::thread_pool& pool, const moment& at);
+
+    /** The body of `{base}/environ` from what was last read; its checks are those with `environ` in
+     * their probes. Does no I/O. */
     probe_answer render(const std::vector<entry_ptr>& checks, const moment& at);
 
     /** `{"version": ..., "uptime_s": ..., "libraries": {...}}` of heartbeatd itself. */
@@ -60,8 +72,23 @@ class environ_reporter {
     duration recheck_every = std::chrono::seconds(2);
 
   private:
-    /** Rescans when the site-packages folder or pyvenv.cfg changed since the last scan. */
-    void refresh(const moment& at);
+    /** What one look at the virtualenv found; `changed` is false when its folder had not changed.
+     */
+    struct venv_read {
+        std::string venv;
+        bool changed = false;
+        std::string site;
+        std::string stamp;
+        json::object libraries;
+        json::value python;
+        std::string error;
+    };
+    /** Whether it is time to look at the virtualenv again (and notes that it is being looked at). */
+    bool due(const moment& at);
+    /** Looks at the folder and reads it if its stamp changed. Touches no member: runs anywhere. */
+    static venv_read read_virtualenv(const std::string& venv, const std::string& site,
+                                     const std::string& stamp);
+    void apply(venv_read r);
 
     environ_config cfg_;
     steady_clock::time_point started_;
@@ -72,6 +99,8 @@ class environ_reporter {
     json::object libraries_;
     json::value python_;
     std::string venv_error_;
+    bool reading_ = false;
+    std::shared_ptr<net::steady_timer> read_done_;  // cancelled when a read ends: wakes its waiters
 };
 
 }  // namespace heartbeat
