@@ -180,7 +180,7 @@ class daemon final : public http::state_view {
         std::array<bool, 3> up{cache_.get(sched_, probe::readiness, draining_, at).ok,
                                cache_.get(sched_, probe::liveliness, draining_, at).ok,
                                cache_.get(sched_, probe::startup, draining_, at).ok};
-        return render_metrics(
+        return metrics_.get(
             {sched_, up, reload_, requests_, at, server_.connections(), reaper_.orphans_reaped()});
     }
 
@@ -205,6 +205,7 @@ class daemon final : public http::state_view {
     net::awaitable<http::response> handle(http::bhttp::request<http::bhttp::string_body> req) {
         auto started = steady_clock::now();
         auto r = http::parse_route(req.method(), req.target(), cfg_.server);
+        if (r.what == http::route::kind::environ) co_await environ_.refresh_in(pool_, moment::now());
         if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
             // The only wait an answer may have: first results, and on-demand checks.
             co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
@@ -316,6 +317,7 @@ class daemon final : public http::state_view {
     scheduler sched_;
     mutable environ_reporter environ_;  // caches the virtualenv it read
     mutable probe_cache cache_;
+    mutable metrics_cache metrics_;
     http::server server_;
     net::signal_set signals_;
     std::unique_ptr<config_watcher> watcher_;
@@ -376,7 +378,9 @@ int run_check_once(const cli_options& options) {
     std::string body;
     net::co_spawn(ioc, sched.prepare(checks), [&](std::exception_ptr) {
         auto at = moment::now();
-        auto a = p == probe::environ ? environ_reporter(cfg->environ).render(checks, at)
+        environ_reporter environ(cfg->environ);
+        if (p == probe::environ) environ.refresh(at);
+        auto a = p == probe::environ ? environ.render(checks, at)
                                      : render_probe(p, checks, at, false, false);
         ok = a.ok;
         body = std::move(a.body);

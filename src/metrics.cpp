@@ -92,9 +92,10 @@ double unix_seconds(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-std::string render_metrics(const metrics_input& in) {
-    std::string out;
-    out.reserve(4096);
+namespace {
+
+/** The families that change only with check results, probe verdicts and config loads. */
+void check_families(const metrics_input& in, std::string& out) {
     const auto& entries = in.sched.entries();
 
     out +=
@@ -168,6 +169,10 @@ std::string render_metrics(const metrics_input& in) {
         "# HELP heartbeat_build_info The running heartbeatd's version.\n# TYPE "
         "heartbeat_build_info gauge\n";
     out += fmt::format("heartbeat_build_info{{version=\"{}\"}} 1\n", HEARTBEAT_VERSION);
+}
+
+/** The families that change with every request or connection: a few lines, cheap to write. */
+void server_families(const metrics_input& in, std::string& out) {
     out +=
         "# HELP heartbeat_http_connections Open client connections.\n# TYPE "
         "heartbeat_http_connections gauge\n";
@@ -178,7 +183,55 @@ std::string render_metrics(const metrics_input& in) {
         "# TYPE heartbeat_orphans_reaped_total counter\n";
     out += fmt::format("heartbeat_orphans_reaped_total {}\n", in.orphans_reaped);
     in.requests.render(out);
+}
+
+/** The first moment a result among the checks turns stale, after `now`. */
+std::optional<steady_clock::time_point> first_stale(const scheduler& s,
+                                                    steady_clock::time_point now) {
+    std::optional<steady_clock::time_point> first;
+    for (const auto& e : s.entries()) {
+        auto st = e->state.stale_at();
+        if (st && *st >= now && (!first || *st < *first)) first = st;
+    }
+    return first;
+}
+
+}  // namespace
+
+std::string render_metrics(const metrics_input& in) {
+    std::string out;
+    out.reserve(4096);
+    check_families(in, out);
+    server_families(in, out);
     process_metrics(out);
+    return out;
+}
+
+std::string metrics_cache::get(const metrics_input& in) {
+    bool fresh = valid_ && version_ == in.sched.version() && up_ == in.probe_up &&
+                 reload_.last_successful == in.reload.last_successful &&
+                 reload_.last_success == in.reload.last_success &&
+                 reload_.failures == in.reload.failures &&
+                 (!expires_ || in.at.steady <= *expires_);
+    if (!fresh) {
+        checks_.clear();
+        check_families(in, checks_);
+        valid_ = true;
+        version_ = in.sched.version();
+        up_ = in.probe_up;
+        reload_ = in.reload;
+        expires_ = first_stale(in.sched, in.at.steady);
+    }
+    if (!process_at_ || in.at.steady - *process_at_ >= process_every) {
+        process_.clear();
+        process_metrics(process_);
+        process_at_ = in.at.steady;
+    }
+    std::string out;
+    out.reserve(checks_.size() + process_.size() + 4096);
+    out += checks_;
+    server_families(in, out);
+    out += process_;
     return out;
 }
 

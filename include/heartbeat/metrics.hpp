@@ -52,6 +52,29 @@ struct metrics_input {
 /** The whole `/metrics` body, Prometheus text format 0.0.4. */
 std::string render_metrics(const metrics_input& in);
 
+/**
+ * The `/metrics` body, rendered no more often than what it shows changes: the checks' families when
+ * a result, a probe's verdict or the config status changed (or a result turned stale); the
+ * process's memory and descriptors at most every `process_every`; the request and connection
+ * counts, a few lines, every time.
+ */
+class metrics_cache {
+  public:
+    std::string get(const metrics_input& in);
+
+    duration process_every = std::chrono::seconds(1);
+
+  private:
+    bool valid_ = false;
+    std::uint64_t version_ = 0;
+    std::array<bool, 3> up_{};
+    reload_status reload_;
+    std::optional<steady_clock::time_point> expires_;
+    std::string checks_;
+    std::optional<steady_clock::time_point> process_at_;
+    std::string process_;
+};
+
 /** `value` escaped for a label value: backslash, double quote and newline. */
 std::string escape_label(std::string_view value);
 
