@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 namespace heartbeat::test {
@@ -20,6 +21,14 @@ int open_fds(pid_t pid) {
         ::closedir(d);
     }
     return self ? n - 1 : n;  // our own listing holds one
+}
+
+long resident_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    return -1;
 }
 
 int zombie_children(pid_t parent) {
