@@ -383,11 +383,13 @@ net::awaitable<void> environ_reporter::refresh_in(net::thread_pool& pool, const 
                                                      steady_clock::time_point::max());
     auto done = read_done_;
     // Reading thousands of metadata files takes a while: never on the thread that answers probes.
-    auto r = co_await offload_until<venv_read>(
-        pool, steady_clock::time_point::max(),
-        [venv = *cfg_.virtualenv, site = site_, stamp = stamp_] {
-            return read_virtualenv(venv, site, stamp);
-        });
+    // A named lambda: g++ 12 destroys a lambda's captures twice when it is a temporary inside a
+    // co_await expression.
+    auto read = [venv = *cfg_.virtualenv, site = site_, stamp = stamp_] {
+        return read_virtualenv(venv, site, stamp);
+    };
+    auto r =
+        co_await offload_until<venv_read>(pool, steady_clock::time_point::max(), std::move(read));
     reading_ = false;
     if (r) apply(std::move(*r));
     done->cancel();
