@@ -101,13 +101,62 @@ probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const m
     return a;
 }
 
+namespace {
+
+/** A check's `"name":{...}` in probe `p`'s body, rendered again only when what it shows changed. */
+const check_entry::rendered_entry& rendered(check_entry& e, probe p, const moment& at) {
+    auto& r = e.rendered[static_cast<int>(p)];
+    std::uint64_t runs = e.runs_ok + e.runs_failed;
+    bool stale = p != probe::startup && e.state.stale(at.steady);
+    bool running = !e.state.has_result() && e.running;  // shown only before a first result
+    if (r.valid && r.runs == runs && r.stale == stale && r.running == running) return r;
+    auto o = check_json(e, p, at);
+    r.ok = o["status"].as_bool();
+    r.text.clear();
+    append_json_string(r.text, e.cfg.name);
+    r.text += ':';
+    r.text += to_json_text(o);
+    r.valid = true;
+    r.runs = runs;
+    r.stale = stale;
+    r.running = running;
+    return r;
+}
+
+}  // namespace
+
+probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, const moment& at,
+                               bool draining) {
+    probe_answer a;
+    std::size_t size = 64;
+    for (const auto& e : checks) {
+        const auto& r = rendered(*e, p, at);
+        a.ok = a.ok && r.ok;
+        size += r.text.size() + 1;
+    }
+    bool shutting_down = draining && p == probe::readiness;
+    if (shutting_down) a.ok = false;
+    a.body.reserve(size);
+    a.body += a.ok ? "{\"status\":true," : "{\"status\":false,";
+    if (shutting_down) a.body += "\"message\":\"shutting down\",";
+    a.body += "\"checks\":{";
+    bool first = true;
+    for (const auto& e : checks) {
+        if (!first) a.body += ',';
+        first = false;
+        a.body += e->rendered[static_cast<int>(p)].text;
+    }
+    a.body += "}}";
+    return a;
+}
+
 const probe_answer& probe_cache::get(const scheduler& s, probe p, bool draining, const moment& at) {
     slot& sl = slots_[static_cast<int>(p)];
     bool fresh = sl.valid && sl.version == s.version() && sl.draining == draining &&
                  (!sl.expires || at.steady <= *sl.expires);
     if (fresh) return sl.answer;
     auto checks = select_checks(s.entries(), p, {});
-    sl.answer = render_probe(p, checks, at, draining, false);
+    sl.answer = render_probe_kept(p, checks, at, draining);
     sl.expires.reset();
     if (p != probe::startup) {
         for (const auto& e : checks) {

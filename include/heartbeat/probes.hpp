@@ -45,6 +45,13 @@ json::object check_json(const check_entry& e, probe p, const moment& at);
 probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at,
                           bool draining, bool verbose);
 
+/**
+ * The same body as `render_probe` (not verbose), from each check's rendering kept in its entry:
+ * a new result costs the rendering of its own check, not of all of them.
+ */
+probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, const moment& at,
+                               bool draining);
+
 /** RFC 3339 UTC with milliseconds: `2026-11-24T10:00:00.123Z`. */
 std::string rfc3339(std::chrono::system_clock::time_point t);
 

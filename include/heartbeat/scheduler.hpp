@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,18 @@ struct check_entry {
     std::chrono::system_clock::time_point since;       // wall time of the latest reported change
     std::uint64_t runs_ok = 0;
     std::uint64_t runs_failed = 0;
+
+    /** A check's rendered entry in one probe's body, kept until its result changes (see
+     * probe_cache). */
+    struct rendered_entry {
+        bool valid = false;
+        std::uint64_t runs = 0;
+        bool stale = false;
+        bool running = false;
+        bool ok = false;
+        std::string text;  // `"name":{...}`
+    };
+    std::array<rendered_entry, 4> rendered;  // by probe
 
     bool running = false;
     std::shared_ptr<net::steady_timer>

@@ -192,6 +192,35 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     BOOST_TEST(empty.body == R"({"status":true,"checks":{}})");
 }
 
+BOOST_AUTO_TEST_CASE(kept_renderings_give_the_same_bodies_and_follow_new_results) {
+    entries es;
+    auto db = es.add("db", {probe::readiness, probe::liveliness}, false);
+    es.add("cache", {probe::readiness, probe::startup}, true);
+    es.add("pending", {probe::readiness, probe::liveliness}, std::nullopt);
+    auto at = moment::now();
+    for (probe p : {probe::readiness, probe::liveliness, probe::startup})
+        for (bool draining : {false, true}) {
+            auto checks = select_checks(es.all, p, {});
+            auto want = render_probe(p, checks, at, draining, false);
+            auto kept = render_probe_kept(p, checks, at, draining);
+            BOOST_TEST(kept.body == want.body);
+            BOOST_TEST(kept.ok == want.ok);
+        }
+    // A new result of one check: its own entry is rendered again.
+    db->last = success();
+    db->state.on_result(true, steady_clock::now());
+    ++db->runs_ok;
+    auto checks = select_checks(es.all, probe::readiness, {});
+    auto kept = render_probe_kept(probe::readiness, checks, at, false);
+    BOOST_TEST(kept.body == render_probe(probe::readiness, checks, at, false, false).body);
+    BOOST_TEST(boost::json::parse(kept.body).at("checks").at("db").at("status").as_bool());
+    // So is one that turned stale, without a run.
+    moment later{steady_clock::now() + 1h, std::chrono::system_clock::now() + 1h};
+    auto stale = render_probe_kept(probe::readiness, checks, later, false);
+    BOOST_TEST(stale.body == render_probe(probe::readiness, checks, later, false, false).body);
+    BOOST_TEST(!stale.ok);
+}
+
 BOOST_AUTO_TEST_CASE(draining_fails_readiness_only) {
     entries es;
     es.add("cache", {probe::readiness, probe::liveliness}, true);
