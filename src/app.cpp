@@ -1,5 +1,6 @@
 #include "heartbeat/app.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -205,7 +206,8 @@ class daemon final : public http::state_view {
     net::awaitable<http::response> handle(http::bhttp::request<http::bhttp::string_body> req) {
         auto started = steady_clock::now();
         auto r = http::parse_route(req.method(), req.target(), cfg_.server);
-        if (r.what == http::route::kind::environ) co_await environ_.refresh_in(pool_, moment::now());
+        if (r.what == http::route::kind::environ)
+            co_await environ_.refresh_in(pool_, moment::now());
         if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
             // The only wait an answer may have: first results, and on-demand checks.
             co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
@@ -271,6 +273,24 @@ class daemon final : public http::state_view {
     }
 
     void reload(std::string_view why) {
+        // The runs of removed checks end within their timeout.
+        duration longest{0};
+        for (const auto& c : cfg_.checks) longest = std::max(longest, c.timeout);
+        reload_config(why);
+        net::co_spawn(ioc_, trim_memory_after(longest + std::chrono::milliseconds(250)),
+                      net::detached);
+    }
+
+    /** A large config, accepted or refused, and the checks it replaced leave freed memory behind:
+     * give it back rather than keep the peak for the daemon's lifetime, once the removed checks'
+     * runs have ended. */
+    net::awaitable<void> trim_memory_after(duration wait) {
+        net::steady_timer t(ioc_, wait);
+        co_await t.async_wait(use_nothrow);
+        ::malloc_trim(0);
+    }
+
+    void reload_config(std::string_view why) {
         if (!path_) {
             spdlog::info("{}: no config file to reload", why);
             return;

@@ -92,13 +92,16 @@ net::awaitable<void> config_watcher::check_loop() {
             if (stopped_) break;
         }
         if (dirty_) {
-            // Debounce: an editor or a ConfigMap update makes several events; wait until they stop.
+            // Debounce: an editor or a ConfigMap update makes several events; wait until they stop,
+            // but not forever: in a busy folder (the config in /tmp) events may never stop.
+            auto give_up =
+                steady_clock::now() + std::max<duration>(10 * debounce_, std::chrono::seconds(1));
             for (;;) {
                 dirty_ = false;
                 timer_.expires_after(debounce_);
                 auto [ec] = co_await timer_.async_wait(use_nothrow);
                 if (stopped_) co_return;
-                if (!ec && !dirty_) break;
+                if ((!ec && !dirty_) || steady_clock::now() >= give_up) break;
             }
         }
         auto now = fingerprint();
