@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "heartbeat/url.hpp"
@@ -134,9 +135,24 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
 }
 
 std::string shorten(std::string_view s) {
+    // Control characters written as escapes: a value from the file can never start a new line of
+    // `validate` or of the log, and a NUL shows where it is.
     constexpr std::size_t keep = 60;
-    if (s.size() <= keep) return std::string(s);
-    return std::string(s.substr(0, keep)) + "...";
+    std::string out;
+    for (unsigned char ch : s) {
+        if (out.size() >= keep) return out + "...";
+        if (ch == '\n')
+            out += "\\n";
+        else if (ch == '\r')
+            out += "\\r";
+        else if (ch == '\t')
+            out += "\\t";
+        else if (ch < 0x20 || ch == 0x7f)
+            out += fmt::format("\\x{:02x}", ch);
+        else
+            out += static_cast<char>(ch);
+    }
+    return out;
 }
 
 const std::vector<std::string_view> common_keys = {
@@ -161,9 +177,32 @@ class loader {
         return std::any_of(diags.begin(), diags.end(), [](auto& d) { return !d.warning; });
     }
 
+    /** Reports every key and value that holds a NUL (`"\0"`, `"\u0000"`): C strings would cut
+     * it short, so that a path, a host or a directory would silently be another one. */
+    void find_nul(const YAML::Node& n) {
+        if (n.IsScalar()) {
+            if (n.Scalar().find('\0') != std::string::npos)
+                // The value itself is not shown: it may be a secret.
+                error(n.Mark(),
+                      "this value contains a NUL character (\\0), which would cut it short: remove "
+                      "it");
+        } else if (n.IsSequence()) {
+            for (const auto& item : n) find_nul(item);
+        } else if (n.IsMap()) {
+            for (const auto& kv : n) {
+                find_nul(kv.first);
+                find_nul(kv.second);
+            }
+        }
+    }
+
     config load(const YAML::Node& root) {
         config cfg;
         if (!root.IsDefined() || root.IsNull()) return cfg;  // an empty file: no checks
+        // Nesting is bounded by the parser (a few hundred levels), so this walk is too.
+        auto errors_before = error_count();
+        find_nul(root);
+        if (error_count() != errors_before) return cfg;
         if (!root.IsMap()) {
             error(root.Mark(),
                   "the file must be a mapping with the keys server, defaults, environ, checks");
@@ -755,6 +794,42 @@ class loader {
 
 }  // namespace
 
+namespace {
+/** Where flow brackets (`[`, `{`), outside quotes and comments, first nest `depth` deep: the
+ * parser's own mark of a too deep nesting is often the start or the end of the file. */
+std::optional<YAML::Mark> deep_flow_mark(std::string_view text, int depth) {
+    YAML::Mark m;
+    m.line = 0;
+    m.column = 0;
+    int open = 0;
+    char quote = 0;
+    bool comment = false;
+    for (char ch : text) {
+        if (ch == '\n') {
+            ++m.line;
+            m.column = 0;
+            comment = false;
+            continue;
+        }
+        if (quote) {
+            if (ch == quote) quote = 0;
+        } else if (!comment) {
+            if (ch == '"' || ch == '\'')
+                quote = ch;
+            else if (ch == '#')
+                comment = true;
+            else if (ch == '[' || ch == '{') {
+                if (++open >= depth) return m;
+            } else if ((ch == ']' || ch == '}') && open > 0) {
+                --open;
+            }
+        }
+        ++m.column;
+    }
+    return std::nullopt;
+}
+}  // namespace
+
 load_result parse_config(std::string_view text, std::string path) {
     load_result result;
     loader l;
@@ -769,6 +844,11 @@ load_result parse_config(std::string_view text, std::string path) {
         try {
             YAML::Node root = YAML::Load(std::string(text));
             cfg = l.load(root);
+        } catch (const YAML::DeepRecursion& e) {
+            l.error(deep_flow_mark(text, e.depth()).value_or(e.mark),
+                    fmt::format("lists and mappings nested {} levels deep here: a heartbeat "
+                                "config needs a few levels; is this file generated wrongly?",
+                                e.depth()));
         } catch (const YAML::Exception& e) {
             // Fix the mark of a parser error to 1-based and keep yaml-cpp's own words.
             diagnostic d;

@@ -354,3 +354,42 @@ BOOST_AUTO_TEST_CASE(load_config_reports_a_missing_file) {
                    .format("/nonexistent/heartbeat.yaml")
                    .starts_with("/nonexistent/heartbeat.yaml:0:0: "));
 }
+
+BOOST_AUTO_TEST_CASE(a_nul_anywhere_is_refused_where_it_is_without_showing_the_value) {
+    for (std::string value : {R"(path: "/etc/hostname\0/x", type: file)",
+                              R"(host: "db\u0000.evil", port: 5432, type: tcp)",
+                              R"(type: exec, command: [true], cwd: "/tmp\x00/x")",
+                              R"(type: http, url: "http://a/", headers: {X-Token: "s3cret\0"})"}) {
+        auto r = parse("checks:\n  - {name: n, " + value + "}\n");
+        BOOST_TEST(!r.ok(), value);
+        BOOST_TEST(mentions(r, "test.yaml:2:"), printed(r));
+        BOOST_TEST(mentions(r, "contains a NUL character"), printed(r));
+        BOOST_TEST(!mentions(r, "s3cret"), printed(r));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(names_and_keys_from_the_file_never_start_a_new_line_of_output) {
+    auto r = parse(
+        "checks:\n"
+        "  - {name: \"a\\nok: 3 checks\", type: file, path: /}\n"
+        "  - {name: b, type: file, path: /, \"x\\r\\ny\\u0001\": 1}\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.diagnostics.size() == 2u);
+    for (const auto& d : r.diagnostics)
+        BOOST_TEST(d.format("test.yaml").find_first_of("\r\n") == std::string::npos,
+                   d.format("test.yaml"));
+    BOOST_TEST(mentions(r, "check name 'a\\nok: 3 checks' may only use"), printed(r));
+    BOOST_TEST(mentions(r, "unknown key 'x\\r\\ny\\x01'"), printed(r));
+}
+
+BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_saying_what_and_where) {
+    auto r = parse("checks: " + std::string(100000, '['));
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(mentions(r, "test.yaml:1:"), printed(r));
+    BOOST_TEST(mentions(r, "levels deep here"), printed(r));
+    BOOST_TEST(!mentions(r, "bad file"), printed(r));
+    auto block = parse("checks:\n  - name: a\n    type: file\n    path: /\n    x: " +
+                       std::string(2000, '{') + "\n");
+    BOOST_TEST(mentions(block, "test.yaml:5:"), printed(block));
+    BOOST_TEST(mentions(block, "levels deep here"), printed(block));
+}
