@@ -1,4 +1,5 @@
 #include "heartbeat/check.hpp"
+#include "heartbeat/redact.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -49,6 +50,8 @@ net::awaitable<check_result> run_check(check_config cfg, run_context ctx) {
     else
         r = co_await run_exec(std::get<exec_spec>(cfg.spec), cfg.timeout, deadline, ctx);
     r.elapsed = steady_clock::now() - started;
+    // A target may echo what it was sent (a token in an error page): never show it.
+    redact(r, secret_values(cfg));
     co_return r;
 }
 

@@ -70,6 +70,9 @@ child::child(std::vector<std::string> argv, std::map<std::string, std::string> e
     if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0]);
     err_fd_ = err[0];
     out_fd_ = out[0];
+    // The daemon logs synchronously: a full pipe would stop it until the test reads. A large pipe
+    // holds what a thousand checks log between two reads.
+    ::fcntl(err_fd_, F_SETPIPE_SZ, 1 << 20);
     ::fcntl(err_fd_, F_SETFL, O_NONBLOCK);
     ::fcntl(out_fd_, F_SETFL, O_NONBLOCK);
     pidfd_ = pidfd_open(pid_);

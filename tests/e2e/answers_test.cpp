@@ -1,0 +1,220 @@
+#define BOOST_TEST_MODULE e2e_answers
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "heartbeatd.hpp"
+#include "loopback.hpp"
+#include "procfs.hpp"
+
+using namespace heartbeat::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+// The sanitizer build checks every memory access: rendering the body of 1000 checks takes several
+// times longer there. The optimised build holds the real bounds.
+constexpr double slowdown = 4;
+#else
+constexpr double slowdown = 1;
+#endif
+
+/** The time of each answer and how many were not 200/500 (none may be). */
+struct samples {
+    std::vector<double> ms;
+    int unanswered = 0;
+    double worst() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
+    double median() const {
+        if (ms.empty()) return 0;
+        auto v = ms;
+        std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+        return v[v.size() / 2];
+    }
+};
+
+double ms_since(clock_type::time_point t) {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+/** Asks `target` every `every`, a new connection each time as the kubelet does, for `total`. */
+samples ask_repeatedly(std::uint16_t port, const std::string& target,
+                       std::chrono::milliseconds total, std::chrono::milliseconds every = 20ms) {
+    samples s;
+    auto end = clock_type::now() + total;
+    while (clock_type::now() < end) {
+        auto t = clock_type::now();
+        auto r = request(port, target, "GET", 5000);
+        s.ms.push_back(ms_since(t));
+        if (r.status != 200 && r.status != 500) ++s.unanswered;
+        std::this_thread::sleep_until(t + every);  // the probe's period, not a synchronisation
+    }
+    return s;
+}
+
+/** `n` http checks on a listener that completes the handshake and never answers. */
+std::string hanging_checks(int n, std::uint16_t port, const std::string& interval = "2s",
+                           const std::string& timeout = "1500ms") {
+    std::string y = "checks:\n";
+    for (int i = 0; i < n; ++i)
+        y += "  - {name: hang-" + std::to_string(i) +
+             ", type: http, url: 'http://127.0.0.1:" + std::to_string(port) +
+             "/', interval: " + interval + ", timeout: " + timeout + "}\n";
+    return y;
+}
+
+/** Whether readiness reports all `n` checks with a result (failing: their target hangs). */
+bool all_reported(heartbeatd& d, std::size_t n) {
+    auto r = d.get(base + "/readiness");
+    if (r.status != 500) return false;
+    auto checks = body_of(r).at("checks").as_object();
+    return checks.size() == n;
+}
+
+/** Descriptors enough for a thousand checks and their clients, here and in the daemon we start. */
+void raise_fd_limit() {
+    rlimit l{};
+    ::getrlimit(RLIMIT_NOFILE, &l);
+    l.rlim_cur = l.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &l);
+}
+
+void reload(heartbeatd& d, const std::string& config, const std::string& expect) {
+    { std::ofstream(d.config_path + ".tmp") << config; }
+    fs::rename(d.config_path + ".tmp", d.config_path);
+    BOOST_TEST_REQUIRE(d.proc->wait_for_line(std::regex(expect), 15000).has_value(),
+                       d.proc->stderr_text());
+}
+
+}  // namespace
+
+// A background check whose target hangs is in flight most of the time. An answer reads its latest
+// result and never waits for the run in flight (with the kubelet's 1 s probe timeout, waiting
+// would turn a hanging dependency into probe timeouts).
+BOOST_AUTO_TEST_CASE(answers_never_wait_for_hanging_checks_that_have_a_result) {
+    raise_fd_limit();
+    silent_listener hang;
+    for (int n : {1, 100, 1000}) {
+        heartbeatd d(hanging_checks(n, hang.port()));
+        // The first answer waits for first results: one timeout.
+        BOOST_TEST_REQUIRE(
+            poll_until([&] { return all_reported(d, static_cast<std::size_t>(n)); }, 20000));
+        // Four seconds span two runs of every check, each in flight for 1.5 s of its 2 s.
+        auto s = ask_repeatedly(d.port, base + "/readiness", 4000ms);
+        BOOST_TEST_MESSAGE(n << " hanging checks: " << s.ms.size() << " answers, median "
+                             << s.median() << " ms, worst " << s.worst() << " ms");
+        BOOST_TEST(s.unanswered == 0);
+        BOOST_TEST(s.ms.size() >= 50u);
+        BOOST_TEST(s.worst() <= 50 * slowdown, n << " checks: worst answer " << s.worst() << " ms");
+    }
+}
+
+// Reading a large virtualenv is slow work; it happens off the thread that answers, so a probe
+// asked while environ reads is answered at once.
+BOOST_AUTO_TEST_CASE(probes_are_answered_while_environ_reads_a_virtualenv) {
+    temp_dir venv;
+    fs::path site = fs::path(venv.path()) / "lib" / "python3.11" / "site-packages";
+    for (int i = 0; i < 6000; ++i) {
+        auto dist = site / ("pkg" + std::to_string(i) + "-1.0.dist-info");
+        fs::create_directories(dist);
+        std::ofstream(dist / "METADATA") << "Metadata-Version: 2.1\nName: pkg" << i
+                                         << "\nVersion: 1.0\nRequires-Dist: pkg0>=1\n";
+    }
+    heartbeatd d("environ:\n  virtualenv: " + venv.path() +
+                 "\nchecks:\n  - {name: here, type: file, path: /, interval: 1s}\n");
+    BOOST_TEST_REQUIRE(d.get(base + "/readiness").status == 200);
+
+    std::atomic<bool> environ_done{false};
+    clock_type::time_point environ_end;
+    double environ_ms = 0;
+    std::size_t libraries = 0;
+    std::thread environ_asker([&] {
+        auto t = clock_type::now();
+        auto r = d.get(base + "/environ");
+        environ_ms = ms_since(t);
+        environ_end = clock_type::now();
+        if (r.status == 200) libraries = body_of(r).at("libraries").as_object().size();
+        environ_done = true;
+    });
+    samples s;
+    std::vector<clock_type::time_point> answered_at;
+    auto cap = clock_type::now() + 60s;
+    while (!environ_done && clock_type::now() < cap) {
+        auto t = clock_type::now();
+        auto r = d.get(base + "/readiness");
+        s.ms.push_back(ms_since(t));
+        answered_at.push_back(clock_type::now());
+        if (r.status != 200) ++s.unanswered;
+        std::this_thread::sleep_until(t + 5ms);
+    }
+    environ_asker.join();
+    BOOST_TEST_REQUIRE(libraries == 6000u);
+    // Answers that came back well before environ's: the daemon answered them while reading.
+    auto during = std::count_if(answered_at.begin(), answered_at.end(),
+                                [&](auto t) { return environ_end - t >= 50ms; });
+    BOOST_TEST_MESSAGE("environ read 6000 distributions in " << environ_ms << " ms; " << during
+                                                             << " probes answered meanwhile, worst "
+                                                             << s.worst() << " ms");
+    BOOST_TEST(during >= 1);
+    BOOST_TEST(s.unanswered == 0);
+    BOOST_TEST(s.worst() <= 50 * slowdown);
+}
+
+// A thousand checks whose targets all hang: the daemon's descriptors and memory stay bounded while
+// they run, probes answer from state, and a reload to no checks gives the descriptors back.
+BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_reload_frees_them) {
+    raise_fd_limit();
+    silent_listener hang;
+    heartbeatd d("checks: []\n");
+    BOOST_TEST_REQUIRE(d.get(base + "/readiness").status == 200);
+    BOOST_TEST_REQUIRE(poll_until([&] { return open_fds(d.proc->pid()) > 0; }));
+    int fds_before = open_fds(d.proc->pid());
+    long rss_before = resident_kib(d.proc->pid());
+
+    reload(d, hanging_checks(1000, hang.port(), "1s", "800ms"), "reloaded .*: 1000 checks");
+    BOOST_TEST_REQUIRE(poll_until([&] { return all_reported(d, 1000); }, 20000));
+    int fds_peak = 0;
+    long rss_peak = 0;
+    samples s;
+    auto end = clock_type::now() + 3s;
+    while (clock_type::now() < end) {
+        auto t = clock_type::now();
+        auto r = d.get(base + "/readiness");
+        s.ms.push_back(ms_since(t));
+        if (r.status != 500) ++s.unanswered;
+        fds_peak = std::max(fds_peak, open_fds(d.proc->pid()));
+        rss_peak = std::max(rss_peak, resident_kib(d.proc->pid()));
+        std::this_thread::sleep_until(t + 20ms);
+    }
+    BOOST_TEST_MESSAGE("1000 hanging checks: descriptors "
+                       << fds_before << " -> at most " << fds_peak << ", VmRSS " << rss_before
+                       << " KiB -> at most " << rss_peak << " KiB; probes median " << s.median()
+                       << " ms, worst " << s.worst() << " ms");
+    BOOST_TEST(s.unanswered == 0);
+    BOOST_TEST(s.worst() <= 10 * slowdown);
+    // One socket per check in flight, and nothing more.
+    BOOST_TEST(fds_peak <= fds_before + 1000 + 16);
+    BOOST_TEST(rss_peak - rss_before <= 64 * 1024 * static_cast<long>(slowdown));
+
+    reload(d, "checks: []\n", "reloaded .*: 0 checks");
+    BOOST_TEST(
+        poll_until([&] { return open_fds(d.proc->pid()) <= fds_before; }, 5000),
+        "descriptors after the reload: " << open_fds(d.proc->pid()) << ", before " << fds_before);
+    BOOST_TEST(d.get(base + "/readiness").status == 200);
+    // The memory the checks held goes back to the system too, not only to the allocator.
+    BOOST_TEST(poll_until([&] { return resident_kib(d.proc->pid()) <= rss_before + 4096; }, 5000),
+               "VmRSS after the reload: " << resident_kib(d.proc->pid()) << " KiB, before "
+                                          << rss_before << " KiB");
+    BOOST_TEST_MESSAGE("after a reload to no checks: descriptors "
+                       << open_fds(d.proc->pid()) << ", VmRSS " << resident_kib(d.proc->pid())
+                       << " KiB");
+}
