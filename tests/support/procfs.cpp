@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 
 namespace heartbeat::test {
@@ -31,15 +32,16 @@ long resident_kib(pid_t pid) {
     return -1;
 }
 
-int zombie_children(pid_t parent) {
-    if (parent == 0) parent = ::getpid();
-    int n = 0;
+namespace {
+
+/** State letter and parent of every process /proc lists now. */
+std::map<pid_t, std::pair<char, pid_t>> process_table() {
+    std::map<pid_t, std::pair<char, pid_t>> table;
     DIR* d = ::opendir("/proc");
-    if (!d) return 0;
+    if (!d) return table;
     while (dirent* e = ::readdir(d)) {
         if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-        // Plain read(2): a process may vanish while we read, and that is just "not a zombie of
-        // ours".
+        // Plain read(2): a process may vanish while we read, and then it is just not listed.
         int fd =
             ::open((std::string("/proc/") + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) continue;
@@ -52,12 +54,43 @@ int zombie_children(pid_t parent) {
         if (close == std::string::npos || close + 2 >= text.size()) continue;
         char state = 0;
         int ppid = 0;
-        if (std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == parent &&
-            state == 'Z')
-            ++n;
+        if (std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid) == 2)
+            table[static_cast<pid_t>(std::atoi(e->d_name))] = {state, static_cast<pid_t>(ppid)};
     }
     ::closedir(d);
+    return table;
+}
+
+}  // namespace
+
+int zombie_children(pid_t parent) {
+    if (parent == 0) parent = ::getpid();
+    int n = 0;
+    for (auto& [pid, info] : process_table())
+        if (info.second == parent && info.first == 'Z') ++n;
     return n;
+}
+
+std::vector<pid_t> descendants(pid_t root) {
+    auto table = process_table();
+    std::vector<pid_t> found;
+    std::vector<pid_t> parents = {root};
+    while (!parents.empty()) {
+        pid_t parent = parents.back();
+        parents.pop_back();
+        for (auto& [pid, info] : table)
+            if (info.second == parent) {
+                found.push_back(pid);
+                parents.push_back(pid);
+            }
+    }
+    return found;
+}
+
+bool running(pid_t pid) {
+    auto table = process_table();
+    auto it = table.find(pid);
+    return it != table.end() && it->second.first != 'Z';
 }
 
 }  // namespace heartbeat::test

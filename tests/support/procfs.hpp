@@ -1,7 +1,10 @@
 #pragma once
 
-// What /proc says about a process: its descriptors and its zombie children. For leak tests.
+// What /proc says about processes: descriptors, memory, zombie children, descendants. For leak
+// tests.
 #include <sys/types.h>
+
+#include <vector>
 
 namespace heartbeat::test {
 
@@ -13,5 +16,11 @@ long resident_kib(pid_t pid);
 
 /** Children of `parent` (this process by default) that exited and were not reaped. */
 int zombie_children(pid_t parent = 0);
+
+/** Descendants of `root`, zombies included (they go where `root`'s orphans go). */
+std::vector<pid_t> descendants(pid_t root);
+
+/** Whether `pid` is a live process (not a zombie). */
+bool running(pid_t pid);
 
 }  // namespace heartbeat::test
