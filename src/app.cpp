@@ -15,6 +15,7 @@
 
 #include "heartbeat/checks/http.hpp"
 #include "heartbeat/config_watch.hpp"
+#include "heartbeat/deadline.hpp"
 #include "heartbeat/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/http/server.hpp"
@@ -47,6 +48,21 @@ config_source find_config(const cli_options& o) {
     return {};
 }
 
+/** Logs a load's problems: the first few, then how many more (`validate` prints them all). */
+void log_diagnostics(const load_result& r, const std::string& path) {
+    constexpr std::size_t shown = 20;
+    for (std::size_t i = 0; i < r.diagnostics.size() && i < shown; ++i) {
+        const auto& d = r.diagnostics[i];
+        if (d.warning)
+            spdlog::warn("{}", d.format(path));
+        else
+            spdlog::error("{}", d.format(path));
+    }
+    if (r.diagnostics.size() > shown)
+        spdlog::error("{}: {} more problems; `heartbeatd validate --config {}` lists them all",
+                      path, r.diagnostics.size() - shown, path);
+}
+
 /** Loads the config a command needs, logging its problems; nullopt when it must not go on. */
 std::optional<config> load_or_report(const config_source& src, std::string* text = nullptr) {
     if (!src.path) {
@@ -58,12 +74,7 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
         return config{};
     }
     auto r = load_config(*src.path);
-    for (const auto& d : r.diagnostics) {
-        if (d.warning)
-            spdlog::warn("{}", d.format(*src.path));
-        else
-            spdlog::error("{}", d.format(*src.path));
-    }
+    log_diagnostics(r, *src.path);
     if (!r.ok()) {
         spdlog::error("{}: the configuration has errors; not starting", *src.path);
         return std::nullopt;
@@ -129,6 +140,8 @@ class daemon final : public http::state_view {
     ~daemon() override {
         pool_.stop();
         pool_.join();
+        loader_.stop();
+        loader_.join();
     }
 
     /** Binds, starts checks, the config watch and signal handling. False when the address cannot be
@@ -207,7 +220,7 @@ class daemon final : public http::state_view {
         auto started = steady_clock::now();
         auto r = http::parse_route(req.method(), req.target(), cfg_.server);
         if (r.what == http::route::kind::environ)
-            co_await environ_.refresh_in(pool_, moment::now());
+            co_await environ_.refresh_in(loader_, moment::now());
         if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
             // The only wait an answer may have: first results, and on-demand checks.
             co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
@@ -272,13 +285,38 @@ class daemon final : public http::state_view {
         ioc_.stop();
     }
 
+    /** Reloads the config. Reading and parsing happen in a thread of their own (a large file takes
+     * a while); the result is applied here. A reload asked for meanwhile runs right after. */
     void reload(std::string_view why) {
-        // The runs of removed checks end within their timeout.
-        duration longest{0};
-        for (const auto& c : cfg_.checks) longest = std::max(longest, c.timeout);
-        reload_config(why);
-        net::co_spawn(ioc_, trim_memory_after(longest + std::chrono::milliseconds(250)),
-                      net::detached);
+        if (!path_) {
+            spdlog::info("{}: no config file to reload", why);
+            return;
+        }
+        if (reloading_) {
+            reload_again_ = std::string(why);
+            return;
+        }
+        reloading_ = true;
+        net::co_spawn(ioc_, reload_loop(std::string(why)), net::detached);
+    }
+
+    net::awaitable<void> reload_loop(std::string why) {
+        for (;;) {
+            // The runs of removed checks end within their timeout.
+            duration longest{0};
+            for (const auto& c : cfg_.checks) longest = std::max(longest, c.timeout);
+            auto load = [path = *path_] { return load_config(path); };
+            auto r = co_await offload_until<load_result>(loader_, steady_clock::time_point::max(),
+                                                         std::move(load));
+            if (stopping_) break;
+            if (r) apply_reload(why, std::move(*r));
+            net::co_spawn(ioc_, trim_memory_after(longest + std::chrono::milliseconds(250)),
+                          net::detached);
+            if (!reload_again_) break;
+            why = std::move(*reload_again_);
+            reload_again_.reset();
+        }
+        reloading_ = false;
     }
 
     /** A large config, accepted or refused, and the checks it replaced leave freed memory behind:
@@ -290,19 +328,9 @@ class daemon final : public http::state_view {
         ::malloc_trim(0);
     }
 
-    void reload_config(std::string_view why) {
-        if (!path_) {
-            spdlog::info("{}: no config file to reload", why);
-            return;
-        }
-        auto r = load_config(*path_);
+    void apply_reload(const std::string& why, load_result r) {
         if (watcher_) watcher_->mark_seen(r.text);
-        for (const auto& d : r.diagnostics) {
-            if (d.warning)
-                spdlog::warn("{}", d.format(*path_));
-            else
-                spdlog::error("{}", d.format(*path_));
-        }
+        log_diagnostics(r, *path_);
         if (!r.ok()) {
             reload_.last_successful = false;
             ++reload_.failures;
@@ -333,6 +361,7 @@ class daemon final : public http::state_view {
     config cfg_;
     std::optional<std::string> path_;
     net::thread_pool pool_;
+    net::thread_pool loader_{1};  // reads and parses configs on reload, off the answering thread
     process_reaper reaper_;
     scheduler sched_;
     mutable environ_reporter environ_;  // caches the virtualenv it read
@@ -345,6 +374,8 @@ class daemon final : public http::state_view {
     reload_status reload_;
     bool draining_ = false;
     bool stopping_ = false;
+    bool reloading_ = false;
+    std::optional<std::string> reload_again_;
 };
 
 }  // namespace

@@ -220,3 +220,43 @@ BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_relo
                        << open_fds(d.proc->pid()) << ", VmRSS " << resident_kib(d.proc->pid())
                        << " KiB");
 }
+
+// A refused reload of a huge config (100,000 nested brackets; 20,000 broken checks) is parsed off
+// the answering thread, logs a bounded number of lines, and leaves no memory behind.
+BOOST_AUTO_TEST_CASE(refused_huge_reloads_keep_answering_and_give_their_memory_back) {
+    heartbeatd d("checks:\n  - {name: here, type: file, path: /, interval: 1s}\n");
+    BOOST_TEST_REQUIRE(d.get(base + "/readiness").status == 200);
+    long rss_before = resident_kib(d.proc->pid());
+    std::string bogus = "checks:\n";
+    for (int i = 0; i < 20000; ++i)
+        bogus += "  - {name: c" + std::to_string(i) + ", type: bogus, hots: x}\n";
+    for (const auto& [what, text] : std::vector<std::pair<std::string, std::string>>{
+             {"100000 nested brackets", "checks: " + std::string(100000, '[')},
+             {"20000 broken checks", bogus}}) {
+        std::ofstream(d.config_path + ".tmp") << text;
+        fs::rename(d.config_path + ".tmp", d.config_path);
+        auto end = clock_type::now() + 3s;
+        samples s;
+        while (clock_type::now() < end) {
+            auto t = clock_type::now();
+            if (d.get(base + "/readiness").status != 200) ++s.unanswered;
+            s.ms.push_back(ms_since(t));
+            std::this_thread::sleep_until(t + 20ms);
+        }
+        BOOST_TEST_REQUIRE(
+            d.proc->wait_for_line(std::regex("reload .* refused"), 10000).has_value(), what);
+        BOOST_TEST(
+            poll_until([&] { return resident_kib(d.proc->pid()) <= rss_before + 2048; }, 5000),
+            what << ": VmRSS " << resident_kib(d.proc->pid()) << " KiB, before " << rss_before
+                 << " KiB");
+        BOOST_TEST_MESSAGE(what << ": probes during the reload median " << s.median()
+                                << " ms, worst " << s.worst() << " ms; VmRSS " << rss_before
+                                << " KiB before, " << resident_kib(d.proc->pid()) << " KiB after");
+        BOOST_TEST(s.unanswered == 0);
+        BOOST_TEST(s.worst() <= 50 * slowdown, what);
+    }
+    // The log names the first problems and how many more, not all 40,000.
+    auto log = d.proc->stderr_text();
+    BOOST_TEST(std::count(log.begin(), log.end(), '\n') < 200);
+    BOOST_TEST(log.find("more problems; `heartbeatd validate --config") != std::string::npos);
+}
