@@ -21,13 +21,11 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-// The sanitizer build checks every memory access: rendering the body of 1000 checks takes several
-// times longer there. The optimised build holds the real bounds.
-constexpr double slowdown = 4;
-#else
-constexpr double slowdown = 1;
-#endif
+// What separates right from wrong: an answer that waits for a run in flight waits for a hanging
+// target's timeout (0.8-1.5 s here), one that reads the latest result takes a millisecond. On a
+// shared, noisy machine, the bound of a concurrent test is 0.3 s; the figures printed are the real
+// ones (the optimised build answers within 10-15 ms at worst on a quiet machine).
+constexpr double bound_ms = 300;
 
 /** The time of each answer and how many were not 200/500 (none may be). */
 struct samples {
@@ -114,7 +112,7 @@ BOOST_AUTO_TEST_CASE(answers_never_wait_for_hanging_checks_that_have_a_result) {
                              << s.median() << " ms, worst " << s.worst() << " ms");
         BOOST_TEST(s.unanswered == 0);
         BOOST_TEST(s.ms.size() >= 50u);
-        BOOST_TEST(s.worst() <= 50 * slowdown, n << " checks: worst answer " << s.worst() << " ms");
+        BOOST_TEST(s.worst() <= bound_ms, n << " checks: worst answer " << s.worst() << " ms");
     }
 }
 
@@ -166,7 +164,7 @@ BOOST_AUTO_TEST_CASE(probes_are_answered_while_environ_reads_a_virtualenv) {
                                                              << s.worst() << " ms");
     BOOST_TEST(during >= 1);
     BOOST_TEST(s.unanswered == 0);
-    BOOST_TEST(s.worst() <= 50 * slowdown);
+    BOOST_TEST(s.worst() <= bound_ms);
 }
 
 // A thousand checks whose targets all hang: the daemon's descriptors and memory stay bounded while
@@ -200,10 +198,10 @@ BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_relo
                        << " KiB -> at most " << rss_peak << " KiB; probes median " << s.median()
                        << " ms, worst " << s.worst() << " ms");
     BOOST_TEST(s.unanswered == 0);
-    BOOST_TEST(s.worst() <= 10 * slowdown);
+    BOOST_TEST(s.worst() <= bound_ms);
     // One socket per check in flight, and nothing more.
     BOOST_TEST(fds_peak <= fds_before + 1000 + 16);
-    BOOST_TEST(rss_peak - rss_before <= 64 * 1024 * static_cast<long>(slowdown));
+    BOOST_TEST(rss_peak - rss_before <= 64 * 1024);
 
     reload(d, "checks: []\n", "reloaded .*: 0 checks");
     BOOST_TEST(
@@ -253,7 +251,7 @@ BOOST_AUTO_TEST_CASE(refused_huge_reloads_keep_answering_and_give_their_memory_b
                                 << " ms, worst " << s.worst() << " ms; VmRSS " << rss_before
                                 << " KiB before, " << resident_kib(d.proc->pid()) << " KiB after");
         BOOST_TEST(s.unanswered == 0);
-        BOOST_TEST(s.worst() <= 50 * slowdown, what);
+        BOOST_TEST(s.worst() <= bound_ms, what);
     }
     // The log names the first problems and how many more, not all 40,000.
     auto log = d.proc->stderr_text();
