@@ -27,6 +27,14 @@ namespace {
 // ones (the optimised build answers within 10-15 ms at worst on a quiet machine).
 constexpr double bound_ms = 300;
 
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer keeps freed memory in quarantine and maps shadow memory: resident sizes say
+// nothing about the daemon's own, so the memory bounds are checked in the optimised build only.
+constexpr bool measures_memory = false;
+#else
+constexpr bool measures_memory = true;
+#endif
+
 /** The time of each answer and how many were not 200/500 (none may be). */
 struct samples {
     std::vector<double> ms;
@@ -137,7 +145,7 @@ BOOST_AUTO_TEST_CASE(probes_are_answered_while_environ_reads_a_virtualenv) {
     std::size_t libraries = 0;
     std::thread environ_asker([&] {
         auto t = clock_type::now();
-        auto r = d.get(base + "/environ");
+        auto r = request(d.port, base + "/environ", "GET", 60000);  // slow under sanitizers
         environ_ms = ms_since(t);
         environ_end = clock_type::now();
         if (r.status == 200) libraries = body_of(r).at("libraries").as_object().size();
@@ -201,7 +209,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_relo
     BOOST_TEST(s.worst() <= bound_ms);
     // One socket per check in flight, and nothing more.
     BOOST_TEST(fds_peak <= fds_before + 1000 + 16);
-    BOOST_TEST(rss_peak - rss_before <= 64 * 1024);
+    if (measures_memory) BOOST_TEST(rss_peak - rss_before <= 64 * 1024);
 
     reload(d, "checks: []\n", "reloaded .*: 0 checks");
     BOOST_TEST(
@@ -211,9 +219,11 @@ BOOST_AUTO_TEST_CASE(a_thousand_hanging_checks_cost_bounded_resources_and_a_relo
     // The memory the checks held goes back to the system too, not only to the allocator: at least
     // half of what they took (the rest is the allocator's and Asio's reuse pools).
     long rss_limit = rss_before + (rss_peak - rss_before) / 2;
-    BOOST_TEST(poll_until([&] { return resident_kib(d.proc->pid()) <= rss_limit; }, 5000),
-               "VmRSS after the reload: " << resident_kib(d.proc->pid()) << " KiB, before "
-                                          << rss_before << " KiB, at most " << rss_peak << " KiB");
+    if (measures_memory)
+        BOOST_TEST(poll_until([&] { return resident_kib(d.proc->pid()) <= rss_limit; }, 5000),
+                   "VmRSS after the reload: " << resident_kib(d.proc->pid()) << " KiB, before "
+                                              << rss_before << " KiB, at most " << rss_peak
+                                              << " KiB");
     BOOST_TEST_MESSAGE("after a reload to no checks: descriptors "
                        << open_fds(d.proc->pid()) << ", VmRSS " << resident_kib(d.proc->pid())
                        << " KiB");
@@ -242,11 +252,12 @@ BOOST_AUTO_TEST_CASE(refused_huge_reloads_keep_answering_and_give_their_memory_b
             std::this_thread::sleep_until(t + 20ms);
         }
         BOOST_TEST_REQUIRE(
-            d.proc->wait_for_line(std::regex("reload .* refused"), 10000).has_value(), what);
-        BOOST_TEST(
-            poll_until([&] { return resident_kib(d.proc->pid()) <= rss_before + 2048; }, 5000),
-            what << ": VmRSS " << resident_kib(d.proc->pid()) << " KiB, before " << rss_before
-                 << " KiB");
+            d.proc->wait_for_line(std::regex("reload .* refused"), 60000).has_value(), what);
+        if (measures_memory)
+            BOOST_TEST(
+                poll_until([&] { return resident_kib(d.proc->pid()) <= rss_before + 2048; }, 5000),
+                what << ": VmRSS " << resident_kib(d.proc->pid()) << " KiB, before " << rss_before
+                     << " KiB");
         BOOST_TEST_MESSAGE(what << ": probes during the reload median " << s.median()
                                 << " ms, worst " << s.worst() << " ms; VmRSS " << rss_before
                                 << " KiB before, " << resident_kib(d.proc->pid()) << " KiB after");
