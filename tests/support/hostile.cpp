@@ -33,7 +33,7 @@ long vm_rss_kib(pid_t pid) {
     return -1;
 }
 
-long send_queue_bytes(std::uint16_t local, std::uint16_t remote) {
+std::optional<tcp_entry> tcp_connection(std::uint16_t local, std::uint16_t remote) {
     // Each line: "sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEX:PORT.
     std::ifstream in("/proc/net/tcp");
     std::string line;
@@ -44,9 +44,10 @@ long send_queue_bytes(std::uint16_t local, std::uint16_t remote) {
         if (std::sscanf(line.c_str(), " %*d: %*8X:%X %*8X:%X %X %lX:%lX", &lport, &rport, &st, &tx,
                         &rx) != 5)
             continue;
-        if (lport == local && rport == remote) return static_cast<long>(tx);
+        if (lport == local && rport == remote)
+            return tcp_entry{static_cast<int>(st), static_cast<long>(tx)};
     }
-    return -1;
+    return std::nullopt;
 }
 
 std::uint16_t local_port(int fd) {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,11 +22,14 @@ long raise_fd_limit();
 /** VmRSS of `pid` in KiB, or -1. */
 long vm_rss_kib(pid_t pid);
 
-/**
- * Bytes the kernel holds unsent (or unacknowledged) on the loopback TCP connection from local port
- * `local` to port `remote`, as /proc/net/tcp shows them; -1 when no such connection.
- */
-long send_queue_bytes(std::uint16_t local, std::uint16_t remote);
+/** One TCP connection as /proc/net/tcp shows it. */
+struct tcp_entry {
+    int state = 0;        // 1 established, 4 FIN-WAIT-1, ... (include/net/tcp_states.h)
+    long send_queue = 0;  // bytes the kernel holds unsent or unacknowledged
+};
+
+/** The connection from local port `local` to port `remote` on 127.0.0.1, if there is one. */
+std::optional<tcp_entry> tcp_connection(std::uint16_t local, std::uint16_t remote);
 
 /** The local port of a connected socket. */
 std::uint16_t local_port(int fd);
