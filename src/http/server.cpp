@@ -26,6 +26,11 @@ net::ip::tcp::endpoint server::listen(const std::string& host, std::uint16_t por
     acceptor_.set_option(net::socket_base::reuse_address(true));
     if (ep.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false));
     acceptor_.bind(ep);
+    // Accepted sockets inherit these. Set before listen(), so the window scale the handshake
+    // advertises fits the receive buffer.
+    acceptor_.set_option(net::socket_base::send_buffer_size(static_cast<int>(limits_.send_buffer)));
+    acceptor_.set_option(
+        net::socket_base::receive_buffer_size(static_cast<int>(limits_.receive_buffer)));
     acceptor_.listen(net::socket_base::max_listen_connections);
     return acceptor_.local_endpoint();
 }
@@ -100,7 +105,8 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_vi
 net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t id) {
     beast::tcp_stream stream(std::move(socket));
     sessions_[id] = session_slot{&stream, true};
-    beast::flat_buffer buffer;
+    // Holds one request and what the client pipelined behind it; bounded like the request itself.
+    beast::flat_buffer buffer(limits_.header_limit + limits_.body_limit);
     for (;;) {
         // Read: a whole request within the time limit, head and body within their caps.
         bhttp::request_parser<bhttp::string_body> parser;
@@ -130,7 +136,9 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
         // Handle: everything that is not I/O happens in the handler.
         auto res = co_await handler_(parser.release());
 
-        // Write: bounded too, so a client that does not read cannot hold the session.
+        // Write: bounded too, so a client that does not read cannot hold the session. Requests are
+        // answered one at a time: while this write waits for the client to take the answer, its
+        // pipelined requests stay unread in the (bounded) receive buffer.
         stream.expires_after(limits_.request_timeout);
         bool keep = res.keep_alive();
         auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);

@@ -22,7 +22,15 @@ struct server_limits {
     std::size_t header_limit = 8 * 1024;  // a larger request head gets 431
     std::size_t body_limit = 1024;        // a larger request body gets 413; probes take no body
     duration request_timeout =
-        std::chrono::seconds(10);  // to send a complete request, idle keep-alive included
+        std::chrono::seconds(10);  // to send a complete request (idle keep-alive included), and
+                                   // to take its whole answer
+    // What the kernel may hold for one connection, each way (SO_SNDBUF, SO_RCVBUF; Linux doubles
+    // them for its bookkeeping). Without them Linux grows a send buffer up to tcp_wmem's maximum
+    // (4 MiB) for a client that pipelines requests and never reads, and the daemon renders answers
+    // to fill it. Small: a request is at most 9 KiB, and a probe's answer a few hundred bytes;
+    // larger answers (environ, metrics) just take a few more writes.
+    std::size_t send_buffer = 16 * 1024;
+    std::size_t receive_buffer = 16 * 1024;
 };
 
 /** Turns a request into a response; may wait (first results, on-demand checks). */
