@@ -49,6 +49,8 @@ void server::stop() {
 }
 
 net::awaitable<void> server::accept_loop() {
+    // The burst below must find an empty queue, not wait for one.
+    acceptor_.non_blocking(true);
     while (!stopped_) {
         auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
         if (stopped_) break;
@@ -62,26 +64,49 @@ net::awaitable<void> server::accept_loop() {
             }
             continue;
         }
-        if (sessions_.size() >= limits_.max_connections && !make_room()) {
-            // Every connection is busy with a request: a new client costs one accept and one close.
-            boost::system::error_code ignored;
-            socket.close(ignored);
-            continue;
+        admit(std::move(socket));
+        // Take the clients already queued in this same turn of the I/O loop. One accept per turn
+        // puts a probe behind one step of every busy connection for each client queued ahead of
+        // it (a flood of connections); a bounded burst keeps each turn short all the same.
+        for (int i = 0; i < accept_burst && !stopped_; ++i) {
+            boost::system::error_code more_ec;
+            auto more = acceptor_.accept(more_ec);
+            if (more_ec) break;  // would_block: queue empty; a real error shows in the next wait
+            admit(std::move(more));
         }
-        net::co_spawn(ex_, session(std::move(socket), next_id_++), net::detached);
     }
 }
 
-bool server::make_room() {
-    for (auto& [id, slot] : sessions_) {
-        if (!slot.reading) continue;
-        // Closing ends its pending read; the session unregisters itself when it resumes.
+void server::admit(net::ip::tcp::socket socket) {
+    if (sessions_.size() >= limits_.max_connections && !make_room()) {
+        // Every connection is busy with a request: a new client costs one accept and one close.
         boost::system::error_code ignored;
-        slot.stream->socket().close(ignored);
-        slot.reading = false;  // not a candidate twice
+        socket.close(ignored);
+        return;
+    }
+    // Registered before the session first runs, so a burst of accepts counts it and can evict it.
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto id = next_id_++;
+    sessions_[id] = session_slot{stream.get()};
+    net::co_spawn(ex_, session(std::move(stream), id), net::detached);
+}
+
+bool server::make_room() {
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+        // A session in the handler is owed an answer; one waiting on its client is not owed time.
+        if (it->second.now == phase::handling) continue;
+        // Closing frees the descriptor now; the session's pending read or write (or its next one)
+        // fails, and it ends.
+        boost::system::error_code ignored;
+        it->second.stream->socket().close(ignored);
+        sessions_.erase(it);
         return true;
     }
     return false;
+}
+
+void server::set_phase(std::uint64_t id, phase now) {
+    if (auto it = sessions_.find(id); it != sessions_.end()) it->second.now = now;
 }
 
 namespace {
@@ -102,9 +127,8 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_vi
 
 }  // namespace
 
-net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t id) {
-    beast::tcp_stream stream(std::move(socket));
-    sessions_[id] = session_slot{&stream, true};
+net::awaitable<void> server::session(std::shared_ptr<beast::tcp_stream> owned, std::uint64_t id) {
+    beast::tcp_stream& stream = *owned;
     // Holds one request and what the client pipelined behind it; bounded like the request itself.
     beast::flat_buffer buffer(limits_.header_limit + limits_.body_limit);
     for (;;) {
@@ -113,9 +137,9 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
         parser.header_limit(static_cast<std::uint32_t>(limits_.header_limit));
         parser.body_limit(limits_.body_limit);
         stream.expires_after(limits_.request_timeout);
-        sessions_[id].reading = true;
+        set_phase(id, phase::reading);
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
-        sessions_[id].reading = false;
+        set_phase(id, phase::handling);
         if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
             stream.expires_after(std::chrono::seconds(2));
             co_await bhttp::async_write(stream,
@@ -141,6 +165,7 @@ net::awaitable<void> server::session(net::ip::tcp::socket socket, std::uint64_t 
         // pipelined requests stay unread in the (bounded) receive buffer.
         stream.expires_after(limits_.request_timeout);
         bool keep = res.keep_alive();
+        set_phase(id, phase::writing);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
         if (wec || !keep || stopped_) break;
     }

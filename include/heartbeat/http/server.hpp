@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -53,26 +54,33 @@ class server {
     /** Stops accepting and closes every connection. */
     void stop();
     /**
-     * Open connections now. At the cap, a new client evicts the oldest connection that is still
-     * waiting for its request, so that idle or slow clients can never lock a probe out.
+     * Open connections now. At the cap, a new client evicts the oldest connection that is waiting
+     * on its client (for a request, or for it to take an answer), so that idle, slow or
+     * non-reading clients can never lock a probe out.
      */
     std::size_t connections() const { return sessions_.size(); }
 
   private:
     net::awaitable<void> accept_loop();
-    net::awaitable<void> session(net::ip::tcp::socket socket, std::uint64_t id);
+    void admit(net::ip::tcp::socket socket);
+    net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream, std::uint64_t id);
 
     net::any_io_executor ex_;
     request_handler handler_;
     server_limits limits_;
     net::ip::tcp::acceptor acceptor_;
-    /** A live connection: its stream, and whether it is waiting for a request (and so may be
-     * evicted). */
+    /** What a connection is doing: waiting on its client (reading, writing) or in the handler. */
+    enum class phase { reading, handling, writing };
+    /** A live connection: its stream and its phase. */
     struct session_slot {
         beast::tcp_stream* stream = nullptr;
-        bool reading = true;
+        phase now = phase::reading;
     };
+    /** Evicts the oldest session that waits on its client; false when there is none. */
     bool make_room();
+    void set_phase(std::uint64_t id, phase now);
+    /** Connections taken from the listen queue in one turn of the I/O loop, beyond the first. */
+    static constexpr int accept_burst = 64;
 
     std::map<std::uint64_t, session_slot> sessions_;  // by id: oldest first
     std::uint64_t next_id_ = 0;
