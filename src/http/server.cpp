@@ -1,5 +1,9 @@
 #include "heartbeat/http/server.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -88,6 +92,7 @@ void server::admit(net::ip::tcp::socket socket) {
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     auto id = next_id_++;
     sessions_[id] = session_slot{stream.get()};
+    peak_ = std::max(peak_, sessions_.size());
     net::co_spawn(ex_, session(std::move(stream), id), net::detached);
 }
 
@@ -103,6 +108,18 @@ bool server::make_room() {
         return true;
     }
     return false;
+}
+
+void server::unregister(std::uint64_t id) {
+    sessions_.erase(id);
+    // A burst of connections (an attack, every kubelet of a node restarting at once) leaves the
+    // allocator holding the sessions' memory for reuse; once the burst is over, give it back.
+    if (peak_ >= trim_after_peak && sessions_.size() <= trim_below) {
+        peak_ = sessions_.size();
+#ifdef __GLIBC__
+        ::malloc_trim(0);
+#endif
+    }
 }
 
 void server::set_phase(std::uint64_t id, phase now) {
@@ -172,7 +189,7 @@ net::awaitable<void> server::session(std::shared_ptr<beast::tcp_stream> owned, s
     boost::system::error_code ignored;
     stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     stream.socket().close(ignored);
-    sessions_.erase(id);
+    unregister(id);
 }
 
 }  // namespace heartbeat::http

@@ -79,11 +79,16 @@ class server {
     /** Evicts the oldest session that waits on its client; false when there is none. */
     bool make_room();
     void set_phase(std::uint64_t id, phase now);
+    void unregister(std::uint64_t id);
+    /** Memory is given back after at least this many connections at once fall to a handful. */
+    static constexpr std::size_t trim_after_peak = 64;
+    static constexpr std::size_t trim_below = 4;
     /** Connections taken from the listen queue in one turn of the I/O loop, beyond the first. */
     static constexpr int accept_burst = 64;
 
     std::map<std::uint64_t, session_slot> sessions_;  // by id: oldest first
     std::uint64_t next_id_ = 0;
+    std::size_t peak_ = 0;  // most connections open at once since memory was last given back
     bool stopped_ = false;
 };
 
