@@ -318,6 +318,43 @@ BOOST_AUTO_TEST_CASE(a_well_behaved_probe_is_answered_through_every_attack) {
         for (auto& a : as) ::close(a.fd);
     });
 
+    under_attack(t, "300 connections pipelining, never reading", [&] {
+        // More non-reading clients than the daemon takes connections (256): each one's answers
+        // fill its buffers within a few milliseconds, and its session then waits on it.
+        std::string burst;
+        for (int i = 0; i < 200; ++i) burst += "GET " + readiness + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        std::vector<int> fds;
+        auto attach = [&] {
+            if (int fd = open_client(port, 4096); fd >= 0) {
+                std::size_t off = 0;
+                send_some(fd, burst, off);
+                fds.push_back(fd);
+            }
+        };
+        for (int i = 0; i < 300; ++i) attach();
+        // Then one more every 10 ms, as a persistent attacker would, taking any free slot; the
+        // ones the daemon drops are let go.
+        auto until = clock_type::now() + attack_time;
+        int dropped = 0;
+        while (clock_type::now() < until) {
+            std::vector<pollfd> p;
+            for (int fd : fds) p.push_back({fd, POLLRDHUP, 0});
+            ::poll(p.data(), p.size(), 10);
+            fds.clear();
+            for (auto& e : p) {
+                if (e.revents == 0) {
+                    fds.push_back(e.fd);
+                    continue;
+                }
+                ::close(e.fd);
+                ++dropped;
+            }
+            attach();
+        }
+        for (int fd : fds) ::close(fd);
+        BOOST_TEST_MESSAGE("non-reading pipeliners: " << dropped << " dropped by the daemon");
+    });
+
     under_attack(t, "2000 connections at once", [&] {
         std::vector<int> fds;
         for (int i = 0; i < 2000; ++i)
