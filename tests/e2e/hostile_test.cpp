@@ -62,7 +62,10 @@ struct target {
             "  - {name: peer, type: tcp, host: 127.0.0.1, port: " +
             std::to_string(peer.port()) + ", interval: 1s}\n");
         pid = d->proc->pid();
-        BOOST_TEST_REQUIRE(poll_until([&] { return d->get(readiness).status == 200; }));
+        http_reply last;
+        BOOST_TEST_REQUIRE(poll_until([&] { return (last = d->get(readiness)).status == 200; }),
+                           "readiness " << last.status << " " << last.body << "\n"
+                                        << d->proc->stderr_text());
         warm_up();
     }
     /**
