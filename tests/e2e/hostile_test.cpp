@@ -58,9 +58,9 @@ struct target {
             "checks:\n"
             "  - {name: alive, type: file, path: " +
             alive +
-            ", interval: 1s}\n"
+            ", interval: 1s, timeout: 500ms}\n"
             "  - {name: peer, type: tcp, host: 127.0.0.1, port: " +
-            std::to_string(peer.port()) + ", interval: 1s}\n");
+            std::to_string(peer.port()) + ", interval: 1s, timeout: 500ms}\n");
         pid = d->proc->pid();
         http_reply last;
         BOOST_TEST_REQUIRE(poll_until([&] { return (last = d->get(readiness)).status == 200; }),
