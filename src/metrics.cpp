@@ -211,8 +211,7 @@ std::string metrics_cache::get(const metrics_input& in) {
     bool fresh = valid_ && version_ == in.sched.version() && up_ == in.probe_up &&
                  reload_.last_successful == in.reload.last_successful &&
                  reload_.last_success == in.reload.last_success &&
-                 reload_.failures == in.reload.failures &&
-                 (!expires_ || in.at.steady <= *expires_);
+                 reload_.failures == in.reload.failures && (!expires_ || in.at.steady <= *expires_);
     if (!fresh) {
         checks_.clear();
         check_families(in, checks_);
