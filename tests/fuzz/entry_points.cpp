@@ -1,0 +1,258 @@
+#include "entry_points.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "heartbeat/config.hpp"
+#include "heartbeat/http/routes.hpp"
+#include "heartbeat/pep440.hpp"
+#include "heartbeat/pep508.hpp"
+#include "heartbeat/url.hpp"
+
+namespace heartbeat::fuzz {
+
+namespace {
+
+void require(bool holds, std::string_view what) {
+    if (!holds) throw broken_invariant(std::string(what));
+}
+
+/** The lines of `data` (at most `max`; the last one takes the rest). */
+std::vector<std::string_view> split_lines(std::string_view data, std::size_t max) {
+    std::vector<std::string_view> lines;
+    while (lines.size() + 1 < max) {
+        auto nl = data.find('\n');
+        if (nl == std::string_view::npos) break;
+        lines.push_back(data.substr(0, nl));
+        data.remove_prefix(nl + 1);
+    }
+    lines.push_back(data);
+    return lines;
+}
+
+bool valid_name(const std::string& name) {
+    return !name.empty() && name.size() <= 128 &&
+           std::all_of(name.begin(), name.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+           });
+}
+
+void check_spec(const tcp_spec& t) {
+    require(!t.host.empty(), "a tcp check has no host");
+    require(t.port >= 1, "a tcp check has port 0");
+}
+
+void check_spec(const http_spec& h) {
+    require(parse_url(h.url).has_value(), "an http check has a URL parse_url refuses");
+    require(h.method == "GET" || h.method == "HEAD", "an http check has a method besides GET/HEAD");
+    for (const auto& [name, value] : h.headers)
+        require(name.find_first_of(" :\r\n") == std::string::npos &&
+                    value.find_first_of("\r\n") == std::string::npos,
+                "a header can split the request");
+    for (const auto& m : h.expect_status)
+        require(m.class_ ? m.class_ >= 1 && m.class_ <= 5 : m.code >= 100 && m.code <= 599,
+                "expect_status holds an impossible status");
+}
+
+void check_spec(const exec_spec& e) {
+    require(!e.argv.empty() && !e.argv.front().empty(), "an exec check has an empty command");
+    require(e.expect_exit >= 0 && e.expect_exit <= 255, "expect_exit outside 0-255");
+    for (const auto& [name, value] : e.env)
+        require(!name.empty() && name.find('=') == std::string::npos, "an env name has '='");
+}
+
+void check_spec(const file_spec& f) {
+    require(!f.path.empty(), "a file check has no path");
+}
+
+/** What the scheduler and the server take for granted about a config that loaded. */
+void check_config_invariants(const config& cfg) {
+    std::set<std::string> names;
+    for (const auto& c : cfg.checks) {
+        require(valid_name(c.name), "a check name outside letters, digits, '_', '-', '.'");
+        require(names.insert(c.name).second, "two checks share a name");
+        require(!c.probes.empty(), "a check answers no probe");
+        require(c.timeout.count() > 0, "a timeout of zero");
+        require(c.interval.count() >= 0, "a negative interval");
+        require(c.failure_threshold >= 1 && c.success_threshold >= 1, "a threshold below 1");
+        require(c.line >= 1, "a check without a line");
+        std::visit([](const auto& spec) { check_spec(spec); }, c.spec);
+        require(c.same_definition(c), "a check differs from itself");
+    }
+    require(!cfg.server.base_path.empty() && cfg.server.base_path.front() == '/',
+            "base_path does not start with '/'");
+    require(!cfg.server.metrics_path.empty() && cfg.server.metrics_path.front() == '/',
+            "metrics_path does not start with '/'");
+    require(cfg.server.max_connections >= 1, "max_connections of zero");
+}
+
+}  // namespace
+
+void config_input(std::string_view data) {
+    auto result = parse_config(data, "fuzz.yaml");
+    for (const auto& d : result.diagnostics) {
+        require(d.line >= 0 && d.column >= 0, "a diagnostic with a negative place");
+        require(!d.format("fuzz.yaml").empty(), "an empty diagnostic");
+    }
+    bool any_error = std::any_of(result.diagnostics.begin(), result.diagnostics.end(),
+                                 [](const diagnostic& d) { return !d.warning; });
+    require(result.ok() != any_error, "a config both refused and accepted");
+    if (result.ok()) check_config_invariants(*result.cfg);
+}
+
+namespace {
+
+const pep508::environment& marker_environment() {
+    static const pep508::environment env = pep508::environment_for({3, 11, 7});
+    return env;
+}
+
+/** The order of versions is a total order, and a normalized spelling means the same version. */
+void check_versions(const pep440::version& a, const pep440::version& b) {
+    require(pep440::compare(a, a) == 0, "a version differs from itself");
+    require(pep440::compare(a, b) == -pep440::compare(b, a), "compare is not antisymmetric");
+    auto again = pep440::parse_version(a.normalized());
+    require(again.has_value(), "the normalized spelling of a version does not parse");
+    require(pep440::compare(*again, a) == 0, "normalizing a version changes it");
+    (void)a.public_version().normalized();
+    (void)a.base_version().normalized();
+}
+
+}  // namespace
+
+void pep_input(std::string_view data) {
+    // The whole input through each parser, then its lines as: version, version, specifier set,
+    // requirement.
+    (void)pep440::parse_version(data);
+    (void)pep440::parse_specifier_set(data);
+    (void)pep508::parse_marker(data);
+    (void)pep440::normalize_name(data);
+    auto lines = split_lines(data, 4);
+    lines.resize(4);
+    auto a = pep440::parse_version(lines[0]);
+    auto b = pep440::parse_version(lines[1]);
+    if (a) check_versions(*a, b ? *b : *a);
+    if (auto set = pep440::parse_specifier_set(lines[2])) {
+        (void)pep440::contains_all(*set, lines[0]);
+        auto printed = pep440::to_string(*set);
+        require(pep440::parse_specifier_set(printed).has_value(),
+                "a printed specifier set does not parse");
+    }
+    std::string error;
+    if (auto r = pep508::parse_requirement(lines[3], &error)) {
+        (void)r->applies(marker_environment());
+        (void)pep440::contains_all(r->specifiers, lines[0]);
+        (void)r->to_string();
+    }
+}
+
+namespace {
+
+/** The servers a route is resolved against: the default and a few a config can set. */
+server_config server_for(unsigned char selector) {
+    server_config s;
+    switch (selector % 4) {
+        case 1:
+            s.base_path = "/";
+            s.metrics_path = "/m";
+            break;
+        case 2:
+            s.base_path = "/hb";
+            s.metrics_path = "/hb/metrics";
+            break;
+        case 3:
+            s.base_path = "/a/b";
+            s.metrics_path = "/";
+            break;
+        default:
+            break;
+    }
+    return s;
+}
+
+/** Answers every check name containing an `a`; readiness passes, every other probe fails. */
+class fake_state final : public http::state_view {
+  public:
+    bool has_check(probe, const std::string& name) const override {
+        return name.find('a') != std::string::npos;
+    }
+    probe_answer answer(const http::route& r) const override {
+        return {r.which == probe::readiness, R"({"status":true,"checks":{}})"};
+    }
+    std::string environ() const override { return R"({"status":true})"; }
+    std::string metrics() const override { return "heartbeat_build_info{version=\"x\"} 1\n"; }
+};
+
+}  // namespace
+
+void routes_input(std::string_view data) {
+    if (data.empty()) return;
+    auto server = server_for(static_cast<unsigned char>(data.front()));
+    data.remove_prefix(1);
+    auto space = data.find(' ');
+    std::string_view method_text = data.substr(0, space);
+    std::string_view target =
+        space == std::string_view::npos ? std::string_view() : data.substr(space + 1);
+    auto method = http::bhttp::string_to_verb(method_text);
+
+    // Whatever the request, each probe of this server has its place.
+    std::string base = server.base_path == "/" ? "" : server.base_path;
+    for (auto p : {probe::readiness, probe::liveliness, probe::startup}) {
+        auto at = http::parse_route(http::bhttp::verb::get, base + "/" + std::string(probe_name(p)),
+                                    server);
+        require(at.what == http::route::kind::probe && at.which == p,
+                "a probe is not where its base_path puts it");
+    }
+
+    auto r = http::parse_route(method, target, server);
+    using kind = http::route::kind;
+    bool get_or_head = method == http::bhttp::verb::get || method == http::bhttp::verb::head;
+    if (r.what == kind::method_not_allowed) require(!get_or_head, "GET or HEAD refused");
+    if (r.what == kind::probe || r.what == kind::environ || r.what == kind::metrics)
+        require(get_or_head, "a method besides GET and HEAD routed");
+    require(!r.head || method == http::bhttp::verb::head, "a HEAD route for another method");
+    if (r.select.only)
+        require(r.what == kind::probe || r.what == kind::method_not_allowed,
+                "a single check outside a probe route");
+    for (const auto& name : r.select.exclude) require(!name.empty(), "an empty excluded name");
+
+    fake_state state;
+    auto res = http::respond(r, state, 11, true);
+    if (r.head) require(res.body().empty(), "a HEAD answer with a body");
+    require(res.result_int() >= 200 && res.result_int() <= 599, "an impossible status");
+    require(res.result() != http::bhttp::status::method_not_allowed ||
+                res[http::bhttp::field::allow] == "GET, HEAD",
+            "a 405 without Allow: GET, HEAD");
+    require(res[http::bhttp::field::cache_control] == "no-store", "an answer without no-store");
+}
+
+void url_input(std::string_view data) {
+    (void)percent_decode(data, false);
+    (void)percent_decode(data, true);
+    (void)is_loopback_host(data);
+    std::string error;
+    auto u = parse_url(data, &error);
+    if (!u) {
+        require(!error.empty(), "a URL refused without a reason");
+        return;
+    }
+    require(!u->host.empty(), "a URL accepted without a host");
+    require(u->port >= 1, "a URL accepted with port 0");
+    require(!u->target.empty() && u->target.front() == '/', "a target not starting with '/'");
+    require(u->has_userinfo || u->userinfo.empty(), "user-info kept without the flag");
+    // The redacted spelling is what messages show: it must name the same place and carry no
+    // credential.
+    auto shown = u->redacted();
+    auto again = parse_url(shown);
+    require(again.has_value(), fmt::format("the redacted URL '{}' does not parse", shown));
+    require(!again->has_userinfo, "the redacted URL carries user-info");
+    require(again->tls == u->tls && again->host == u->host && again->port == u->port &&
+                again->target == u->target,
+            fmt::format("the redacted URL '{}' names another place", shown));
+}
+
+}  // namespace heartbeat::fuzz
