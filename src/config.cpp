@@ -180,6 +180,14 @@ class loader {
     /** Reports every key and value that holds a NUL (`"\0"`, `"\u0000"`): C strings would cut
      * it short, so that a path, a host or a directory would silently be another one. */
     void find_nul(const YAML::Node& n) {
+        std::set<std::pair<int, int>> walked;
+        find_nul(n, walked);
+    }
+    /** Visits each node once: an alias is the anchored node itself (with its mark), so aliases
+     * make the tree a graph that can loop (`&a [*a]`) or fan a few lines out into billions of
+     * paths. A node is known by its kind and its place in the text. */
+    void find_nul(const YAML::Node& n, std::set<std::pair<int, int>>& walked) {
+        if (!walked.emplace(static_cast<int>(n.Type()), n.Mark().pos).second) return;
         if (n.IsScalar()) {
             if (n.Scalar().find('\0') != std::string::npos)
                 // The value itself is not shown: it may be a secret.
@@ -187,11 +195,11 @@ class loader {
                       "this value contains a NUL character (\\0), which would cut it short: remove "
                       "it");
         } else if (n.IsSequence()) {
-            for (const auto& item : n) find_nul(item);
+            for (const auto& item : n) find_nul(item, walked);
         } else if (n.IsMap()) {
             for (const auto& kv : n) {
-                find_nul(kv.first);
-                find_nul(kv.second);
+                find_nul(kv.first, walked);
+                find_nul(kv.second, walked);
             }
         }
     }
