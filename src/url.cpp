@@ -72,8 +72,11 @@ std::optional<url> parse_url(std::string_view text, std::string* error) {
         fail(error, "has no host");
         return std::nullopt;
     }
+    bool bracketed = authority.starts_with("[");
     for (char c : u.host) {
-        if (c == ' ' || c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x21) {
+        // Brackets belong around an IPv6 host, never inside one; a colon only inside them.
+        if (c == ' ' || c == '/' || c == '\\' || c == '[' || c == ']' || (c == ':' && !bracketed) ||
+            static_cast<unsigned char>(c) < 0x21) {
             fail(error, "has a malformed host");
             return std::nullopt;
         }
