@@ -45,11 +45,12 @@ route parse_route(bhttp::verb method, std::string_view target, const server_conf
         qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
 
+    // A base path of "/" puts the probes at the root: "/readiness", not "//readiness".
+    std::string_view base = server.base_path == "/" ? std::string_view() : server.base_path;
     if (path == server.metrics_path) {
         r.what = route::kind::metrics;
-    } else if (path.starts_with(server.base_path) && path.size() > server.base_path.size() &&
-               path[server.base_path.size()] == '/') {
-        std::string_view rest = path.substr(server.base_path.size() + 1);
+    } else if (path.starts_with(base) && path.size() > base.size() && path[base.size()] == '/') {
+        std::string_view rest = path.substr(base.size() + 1);
         auto slash = rest.find('/');
         std::string_view name = rest.substr(0, slash);
         auto p = parse_probe(name);
