@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
           openssl python3 python3-venv python3-jsonschema python3-yaml prometheus
-          postgresql redis-server nginx-light)
+          postgresql redis-server nginx-light clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,3 +20,4 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_SANITIZE=ON
+bash "$root/scripts/fuzz.sh" 30  # libFuzzer targets (clang): 30 s each over a copy of their corpus
