@@ -1,6 +1,7 @@
 #include "entry_points.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,15 +112,31 @@ const pep508::environment& marker_environment() {
     return env;
 }
 
-/** The order of versions is a total order, and a normalized spelling means the same version. */
-void check_versions(const pep440::version& a, const pep440::version& b) {
-    require(pep440::compare(a, a) == 0, "a version differs from itself");
-    require(pep440::compare(a, b) == -pep440::compare(b, a), "compare is not antisymmetric");
+/** Whether `candidate` satisfies the clause `text`; nullopt when the clause does not parse. */
+std::optional<bool> satisfies(const pep440::version& candidate, const std::string& text) {
+    auto s = pep440::parse_specifier(text);
+    if (!s) return std::nullopt;
+    return pep440::contains(*s, candidate);
+}
+
+/** The order of versions is a total order, a normalized spelling means the same version, and a
+ * version satisfies the clauses that name it. */
+void check_versions(const pep440::version& a, const pep440::version& b, const pep440::version& c) {
+    using pep440::compare;
+    require(compare(a, a) == 0, "a version differs from itself");
+    require(compare(a, b) == -compare(b, a), "compare is not antisymmetric");
+    if (compare(a, b) <= 0 && compare(b, c) <= 0)
+        require(compare(a, c) <= 0, "compare is not transitive");
+    // parse_version refuses more than 256 characters, and normalizing can lengthen a spelling.
+    if (a.normalized().size() > 250) return;
     auto again = pep440::parse_version(a.normalized());
     require(again.has_value(), "the normalized spelling of a version does not parse");
-    require(pep440::compare(*again, a) == 0, "normalizing a version changes it");
-    (void)a.public_version().normalized();
-    (void)a.base_version().normalized();
+    require(compare(*again, a) == 0, "normalizing a version changes it");
+    require(satisfies(a, "==" + a.normalized()) == true, "a version is not == itself");
+    require(satisfies(a, ">=" + a.public_version().normalized()) == true,
+            "a version is not >= itself");
+    require(satisfies(a, "==" + a.base_version().normalized() + ".*") == true,
+            "a version does not match its own release with .*");
 }
 
 }  // namespace
@@ -135,8 +152,11 @@ void pep_input(std::string_view data) {
     lines.resize(4);
     auto a = pep440::parse_version(lines[0]);
     auto b = pep440::parse_version(lines[1]);
-    if (a) check_versions(*a, b ? *b : *a);
-    if (auto set = pep440::parse_specifier_set(lines[2])) {
+    auto set = pep440::parse_specifier_set(lines[2]);
+    const pep440::version* c = b ? &*b : a ? &*a : nullptr;
+    if (set && !set->empty() && set->front().v) c = &*set->front().v;
+    if (a) check_versions(*a, b ? *b : *a, *c);
+    if (set) {
         (void)pep440::contains_all(*set, lines[0]);
         auto printed = pep440::to_string(*set);
         require(pep440::parse_specifier_set(printed).has_value(),
