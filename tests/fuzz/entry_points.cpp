@@ -42,18 +42,35 @@ bool valid_name(const std::string& name) {
            });
 }
 
+/** A NUL would cut a path, host or argument short where it meets a C string: refused at load. */
+void no_nul(const std::string& s) {
+    require(s.find('\0') == std::string::npos, "an accepted value holds a NUL");
+}
+void no_nul(const std::optional<std::string>& s) {
+    if (s) no_nul(*s);
+}
+
 void check_spec(const tcp_spec& t) {
+    no_nul(t.host);
+    no_nul(t.send);
+    no_nul(t.expect);
     require(!t.host.empty(), "a tcp check has no host");
     require(t.port >= 1, "a tcp check has port 0");
 }
 
 void check_spec(const http_spec& h) {
+    no_nul(h.url);
+    no_nul(h.expect_body);
+    no_nul(h.ca_file);
     require(parse_url(h.url).has_value(), "an http check has a URL parse_url refuses");
     require(h.method == "GET" || h.method == "HEAD", "an http check has a method besides GET/HEAD");
-    for (const auto& [name, value] : h.headers)
+    for (const auto& [name, value] : h.headers) {
+        no_nul(name);
+        no_nul(value);
         require(name.find_first_of(" :\r\n") == std::string::npos &&
                     value.find_first_of("\r\n") == std::string::npos,
                 "a header can split the request");
+    }
     for (const auto& m : h.expect_status)
         require(m.class_ ? m.class_ >= 1 && m.class_ <= 5 : m.code >= 100 && m.code <= 599,
                 "expect_status holds an impossible status");
@@ -61,12 +78,18 @@ void check_spec(const http_spec& h) {
 
 void check_spec(const exec_spec& e) {
     require(!e.argv.empty() && !e.argv.front().empty(), "an exec check has an empty command");
+    for (const auto& arg : e.argv) no_nul(arg);
+    no_nul(e.cwd);
     require(e.expect_exit >= 0 && e.expect_exit <= 255, "expect_exit outside 0-255");
-    for (const auto& [name, value] : e.env)
+    for (const auto& [name, value] : e.env) {
+        no_nul(name);
+        no_nul(value);
         require(!name.empty() && name.find('=') == std::string::npos, "an env name has '='");
+    }
 }
 
 void check_spec(const file_spec& f) {
+    no_nul(f.path);
     require(!f.path.empty(), "a file check has no path");
 }
 
@@ -84,6 +107,11 @@ void check_config_invariants(const config& cfg) {
         std::visit([](const auto& spec) { check_spec(spec); }, c.spec);
         require(c.same_definition(c), "a check differs from itself");
     }
+    no_nul(cfg.server.host);
+    no_nul(cfg.server.base_path);
+    no_nul(cfg.server.metrics_path);
+    no_nul(cfg.environ.virtualenv);
+    for (const auto& v : cfg.environ.variables) no_nul(v);
     require(!cfg.server.base_path.empty() && cfg.server.base_path.front() == '/',
             "base_path does not start with '/'");
     require(!cfg.server.metrics_path.empty() && cfg.server.metrics_path.front() == '/',
