@@ -279,8 +279,11 @@ class daemon final : public http::state_view {
         sched_.stop();
         signals_.cancel();
         if (watcher_) watcher_->stop();
-        // Exec checks still running end with the daemon: killed, and reaped before we exit.
-        reaper_.kill_all_and_reap(std::chrono::seconds(5));
+        // Exec checks still running end with the daemon: killed, and reaped before we exit, and
+        // so does every orphan they left that was handed to us.
+        auto leftovers = reaper_.kill_all_and_reap(std::chrono::seconds(5));
+        if (leftovers > 0)
+            spdlog::info("killed {} processes that exec checks had left running", leftovers);
         spdlog::info("stopped");
         ioc_.stop();
     }

@@ -1,5 +1,6 @@
 #include "heartbeat/process.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -7,13 +8,127 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <set>
 #include <thread>
+
+#include <fmt/format.h>
 
 extern char** environ;
 
 namespace heartbeat {
+
+namespace {
+
+constexpr auto sweep_period = std::chrono::milliseconds(10);
+constexpr auto sweep_limit = std::chrono::seconds(5);
+// How long a child whose environment reads as empty may still be one that has not shown it yet.
+constexpr auto blank_grace = std::chrono::seconds(1);
+
+/** A /proc file read with read(2), about `cap` bytes at most; empty when it cannot be read (the
+ * process may have gone meanwhile). Large reads: a list that changes between two reads of a
+ * /proc file may skip an entry. */
+std::string read_proc(const std::string& path, std::size_t cap = 1 << 16) {
+    std::string text;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return text;
+    constexpr std::size_t chunk = 1 << 16;
+    while (text.size() < cap) {
+        auto had = text.size();
+        text.resize(had + chunk);
+        ssize_t got = ::read(fd, text.data() + had, chunk);
+        text.resize(had + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+        if (got <= 0) break;
+    }
+    ::close(fd);
+    return text;
+}
+
+/** The parent of `pid` from /proc/PID/stat; 0 when the process is gone. */
+pid_t parent_of(pid_t pid) {
+    auto text = read_proc(fmt::format("/proc/{}/stat", pid));
+    auto close = text.rfind(')');  // the command name may hold spaces and parentheses
+    int ppid = 0;
+    if (close == std::string::npos || close + 2 >= text.size() ||
+        std::sscanf(text.c_str() + close + 2, "%*c %d", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+/**
+ * The environment `pid` was started with (what it later changes in its own memory does not show:
+ * a marker survives unsetenv(), not an exec with a new environment). Empty for a process that is
+ * dead or dying, and for a moment during an exec, until the new environment is in place.
+ */
+std::string environ_of(pid_t pid) {
+    std::string text(1, '\0');  // every entry then starts after a NUL, the first one too
+    text += read_proc(fmt::format("/proc/{}/environ", pid), 1 << 22);
+    return text.size() > 1 ? text : std::string();
+}
+
+/** The value of the run marker in an environment read by environ_of(). */
+std::optional<std::string> marker_in(const std::string& env) {
+    std::string key(1, '\0');
+    key.append(run_marker_variable).push_back('=');
+    auto at = env.find(key);
+    if (at == std::string::npos) return std::nullopt;
+    auto start = at + key.size();
+    return env.substr(start, env.find('\0', start) - start);
+}
+
+std::vector<pid_t> parse_pids(const std::string& text) {
+    std::vector<pid_t> out;
+    const char* p = text.c_str();
+    char* end = nullptr;
+    for (long v = std::strtol(p, &end, 10); end != p; v = std::strtol(p, &end, 10)) {
+        out.push_back(static_cast<pid_t>(v));
+        p = end;
+    }
+    return out;
+}
+
+/** Children by scanning every process's parent: for kernels without /proc/PID/task/TID/children. */
+std::vector<pid_t> scan_for_children() {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    pid_t self = ::getpid();
+    while (dirent* e = ::readdir(d)) {
+        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+        pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+        if (parent_of(pid) == self) out.push_back(pid);
+    }
+    ::closedir(d);
+    return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> child_pids() {
+    // A child may belong to any of our threads (an orphan is handed to whichever thread the kernel
+    // picks), so every thread's list is read.
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc/self/task");
+    if (!d) return scan_for_children();
+    bool listed = false;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::string path = std::string("/proc/self/task/") + e->d_name + "/children";
+        if (::access(path.c_str(), R_OK) != 0) continue;
+        listed = true;
+        auto pids = parse_pids(read_proc(path, 1 << 22));
+        out.insert(out.end(), pids.begin(), pids.end());
+    }
+    ::closedir(d);
+    if (!listed) return scan_for_children();
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
 
 std::variant<spawned, int> spawn_process(const spawn_request& req) {
     if (req.argv.empty() || req.argv[0].empty()) return ENOENT;
@@ -77,7 +192,8 @@ std::variant<spawned, int> spawn_process(const spawn_request& req) {
     return spawned{pid, out[0], err[0]};
 }
 
-process_reaper::process_reaper(net::any_io_executor ex) : ex_(ex), sigchld_(ex, SIGCHLD) {
+process_reaper::process_reaper(net::any_io_executor ex)
+    : ex_(ex), sigchld_(ex, SIGCHLD), sweep_timer_(ex) {
     net::co_spawn(ex_, sigchld_loop(), net::detached);
     reap_now();  // children that exited before the handler was installed
 }
@@ -85,6 +201,7 @@ process_reaper::process_reaper(net::any_io_executor ex) : ex_(ex), sigchld_(ex, 
 process_reaper::~process_reaper() {
     boost::system::error_code ignored;
     sigchld_.cancel(ignored);
+    sweep_timer_.cancel();
 }
 
 bool process_reaper::become_subreaper() {
@@ -148,14 +265,86 @@ net::awaitable<void> process_reaper::sigchld_loop() {
     }
 }
 
-void process_reaper::kill_all_and_reap(duration limit) {
-    signal_all(SIGKILL);
-    auto deadline = steady_clock::now() + limit;
-    while (running() > 0 && steady_clock::now() < deadline) {
-        reap_now();
-        if (running() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+std::string process_reaper::next_run_id() {
+    return fmt::format("{}.{}", ::getpid(), ++runs_);
+}
+
+void process_reaper::sweep(pid_t pgid, std::string run_id) {
+    sweeps_.push_back({pgid, std::move(run_id), steady_clock::now() + sweep_limit, false, {}});
+    sweep_step();
+    if (!sweeps_.empty() && !sweep_loop_running_) {
+        sweep_loop_running_ = true;
+        net::co_spawn(ex_, sweep_loop(), net::detached);
     }
+}
+
+net::awaitable<void> process_reaper::sweep_loop() {
+    while (!sweeps_.empty()) {
+        sweep_timer_.expires_after(sweep_period);
+        auto [ec] = co_await sweep_timer_.async_wait(use_nothrow);
+        if (ec) co_return;  // the reaper is going away: touch nothing of it
+        sweep_step();
+    }
+    sweep_loop_running_ = false;
+}
+
+void process_reaper::sweep_step() {
+    // Reap first: an orphan reaped now had handed its children to us before it died, so the scan
+    // below sees them.
     reap_now();
+    std::multimap<std::string, pid_t> tagged;
+    std::set<pid_t> present;
+    bool transit = false;  // a child whose run cannot be told yet: look again before giving up
+    auto now = steady_clock::now();
+    for (pid_t pid : child_pids()) {
+        present.insert(pid);
+        if (children_.count(pid)) continue;  // a command still running: its own run ends it
+        auto env = environ_of(pid);
+        if (env.empty()) {
+            // Dying (it may be about to hand us its children), mid-exec, or really started with
+            // no environment at all: only the last stays blank for long.
+            transit |= now - blank_since_.try_emplace(pid, now).first->second < blank_grace;
+        } else if (auto id = marker_in(env)) {
+            tagged.emplace(std::move(*id), pid);
+        }
+    }
+    std::erase_if(blank_since_, [&](auto& b) { return !present.count(b.first); });
+    std::erase_if(sweeps_, [&](sweep_state& s) {
+        // Once the group is gone, its id may be reused: it is never signalled again.
+        if (!s.group_gone) s.group_gone = ::kill(-s.pgid, SIGKILL) != 0;
+        std::erase_if(s.killed, [&](pid_t p) { return !present.count(p); });
+        auto [first, last] = tagged.equal_range(s.run_id);
+        for (auto it = first; it != last; ++it) {
+            ::kill(it->second, SIGKILL);
+            if (std::find(s.killed.begin(), s.killed.end(), it->second) == s.killed.end()) {
+                s.killed.push_back(it->second);
+                ++leftovers_;
+            }
+        }
+        bool done = s.group_gone && s.killed.empty() && first == last && !transit;
+        return done || now >= s.give_up;
+    });
+    if (sweeps_.empty()) blank_since_.clear();  // a pid seen later may be another process
+}
+
+std::size_t process_reaper::kill_all_and_reap(duration limit) {
+    signal_all(SIGKILL);
+    for (auto& s : sweeps_)
+        if (!s.group_gone) ::kill(-s.pgid, SIGKILL);
+    sweeps_.clear();
+    std::set<pid_t> others;
+    auto deadline = steady_clock::now() + limit;
+    for (;;) {
+        reap_now();
+        auto kids = child_pids();
+        if (kids.empty() || steady_clock::now() >= deadline) break;
+        for (pid_t pid : kids) {
+            ::kill(pid, SIGKILL);
+            if (!children_.count(pid)) others.insert(pid);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return others.size();
 }
 
 }  // namespace heartbeat

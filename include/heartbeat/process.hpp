@@ -2,10 +2,12 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -31,6 +33,13 @@ struct spawned {
     int out_fd = -1;
     int err_fd = -1;
 };
+
+/** The variable that tags every process of one exec run: its value is that run's id. */
+inline constexpr std::string_view run_marker_variable = "HEARTBEAT_RUN";
+
+/** Pids of this process's children (zombies included): the `children` list of each of its threads
+ * in /proc, or, where the kernel has none, a scan of every /proc/PID/stat. */
+std::vector<pid_t> child_pids();
 
 /**
  * Starts a child in a process group of its own, stdin from /dev/null, stdout and stderr to pipes,
@@ -65,9 +74,24 @@ class process_reaper {
     void signal_all(int sig);
     /** Collects every exit that is ready now. */
     void reap_now();
-    /** Kills every watched group, waits (blocking, at most `limit`) until each is reaped. For
-     * shutdown. */
-    void kill_all_and_reap(duration limit);
+    /** A fresh run id for `run_marker_variable`: unique among the runs of this process. */
+    std::string next_run_id();
+    /**
+     * Kills what a run left behind, now and every few milliseconds until nothing is left (at most a
+     * few seconds): its process group `pgid`, and every orphan adopted since that carries
+     * `run_id` in its environment. Killing an orphan hands its own children to us, hence the loop.
+     */
+    void sweep(pid_t pgid, std::string run_id);
+    /** Runs whose leftovers are still being swept. */
+    std::size_t sweeping() const { return sweeps_.size(); }
+    /** Processes killed because a finished run had left them running. */
+    std::uint64_t leftovers_killed() const { return leftovers_; }
+    /**
+     * Kills every watched group and then every other child, again and again until none is left:
+     * each kill hands the victim's children to us. Blocks at most `limit`. For shutdown. Returns
+     * how many children besides the watched ones it killed.
+     */
+    std::size_t kill_all_and_reap(duration limit);
     /** Watched children still running. */
     std::size_t running() const;
     /** Children reaped that nobody watched (orphans). */
@@ -75,6 +99,8 @@ class process_reaper {
 
   private:
     net::awaitable<void> sigchld_loop();
+    net::awaitable<void> sweep_loop();
+    void sweep_step();
 
     struct child {
         std::optional<int> status;
@@ -82,8 +108,23 @@ class process_reaper {
     };
     net::any_io_executor ex_;
     net::signal_set sigchld_;
+    /** One finished run whose leftovers are being killed. */
+    struct sweep_state {
+        pid_t pgid;
+        std::string run_id;
+        steady_clock::time_point give_up;
+        bool group_gone = false;
+        std::vector<pid_t> killed;  // tagged orphans sent SIGKILL and not yet reaped
+    };
     std::map<pid_t, child> children_;
+    std::vector<sweep_state> sweeps_;
+    std::map<pid_t, steady_clock::time_point>
+        blank_since_;  // children whose environment reads empty
+    net::steady_timer sweep_timer_;
+    bool sweep_loop_running_ = false;
     std::uint64_t orphans_ = 0;
+    std::uint64_t leftovers_ = 0;
+    std::uint64_t runs_ = 0;
 };
 
 }  // namespace heartbeat

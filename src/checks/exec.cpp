@@ -34,18 +34,20 @@ net::awaitable<void> read_capped(std::shared_ptr<net::posix::stream_descriptor> 
     }
 }
 
-/** Waits for the command to exit, then kills what it left behind in its group; the wait status. */
-net::awaitable<std::optional<int>> exit_and_sweep(process_reaper* reaper, pid_t pid) {
+/** Waits for the command to exit, then kills what it left behind; the wait status. */
+net::awaitable<std::optional<int>> exit_and_sweep(process_reaper* reaper, pid_t pid,
+                                                  std::string run_id) {
     auto status = co_await reaper->wait_exit(pid);
     if (!status) co_return status;  // cancelled at the deadline: the caller terminates the group
-    // Whatever the command started and left running in its group would hold our pipes open
-    // and outlive the check: a check's processes end with it.
-    ::kill(-pid, SIGKILL);
+    // Whatever the command left running, in its group or escaped from it (setsid, a double fork),
+    // would hold our pipes open and outlive the check: a check's processes end with it.
+    reaper->sweep(pid, std::move(run_id));
     co_return status;
 }
 
-/** After a timeout: TERM to the group, a short grace, KILL, and the wait for the exit. Detached. */
-net::awaitable<void> terminate_group(process_reaper* reaper, pid_t pid) {
+/** After a timeout: TERM to the group, a short grace, KILL, the wait for the exit, and the sweep of
+ * what escaped the group. Detached. */
+net::awaitable<void> terminate_group(process_reaper* reaper, pid_t pid, std::string run_id) {
     auto ex = co_await net::this_coro::executor;
     ::kill(-pid, SIGTERM);
     net::steady_timer grace(ex, term_grace);
@@ -53,6 +55,7 @@ net::awaitable<void> terminate_group(process_reaper* reaper, pid_t pid) {
     ::kill(-pid, SIGKILL);
     if (done.index() != 0) co_await reaper->wait_exit(pid);
     reaper->forget(pid);
+    reaper->sweep(pid, std::move(run_id));
 }
 
 std::string last_line(std::string_view text) {
@@ -85,8 +88,12 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
     if (!ctx.reaper) co_return failure("exec checks need the process reaper (internal error)");
     process_reaper* reaper = ctx.reaper;
 
-    // Start: its own process group, output to pipes.
-    auto started = spawn_process({spec.argv, spec.env, spec.cwd});
+    // Start: its own process group, output to pipes, and a marker in its environment that every
+    // process it starts inherits, so that what escapes the group can still be found and ended.
+    auto run_id = reaper->next_run_id();
+    auto env = spec.env;
+    env[std::string(run_marker_variable)] = run_id;
+    auto started = spawn_process({spec.argv, std::move(env), spec.cwd});
     if (auto* err = std::get_if<int>(&started))
         co_return failure(fmt::format("cannot run {}: {}", spec.argv[0], std::strerror(*err)));
     auto child = std::get<spawned>(started);
@@ -108,8 +115,8 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
             if (armed) ::kill(-pid, SIGKILL);
         }
     } guard{child.pid};
-    auto outcome = co_await ((exit_and_sweep(reaper, child.pid) && read_capped(out, out_text) &&
-                              read_capped(err, err_text)) ||
+    auto outcome = co_await ((exit_and_sweep(reaper, child.pid, run_id) &&
+                              read_capped(out, out_text) && read_capped(err, err_text)) ||
                              timer.async_wait(use_nothrow));
     boost::system::error_code ignored;
     out->close(ignored);
@@ -120,7 +127,7 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
     if (!status) {
         // The deadline came, or the run was cancelled (its check removed on reload, the daemon
         // stopping): either way the group is terminated and reaped, without holding up the answer.
-        net::co_spawn(ex, terminate_group(reaper, child.pid), net::detached);
+        net::co_spawn(ex, terminate_group(reaper, child.pid, run_id), net::detached);
         if (outcome.index() == 0) co_return failure("run cancelled");
         auto r =
             failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
