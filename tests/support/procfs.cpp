@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
@@ -32,65 +33,79 @@ long resident_kib(pid_t pid) {
     return -1;
 }
 
-namespace {
-
-/** State letter and parent of every process /proc lists now. */
-std::map<pid_t, std::pair<char, pid_t>> process_table() {
-    std::map<pid_t, std::pair<char, pid_t>> table;
-    DIR* d = ::opendir("/proc");
-    if (!d) return table;
-    while (dirent* e = ::readdir(d)) {
-        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-        // Plain read(2): a process may vanish while we read, and then it is just not listed.
-        int fd =
-            ::open((std::string("/proc/") + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        char buf[1024];
-        ssize_t got = ::read(fd, buf, sizeof buf - 1);
-        ::close(fd);
-        if (got <= 0) continue;
-        std::string text(buf, static_cast<std::size_t>(got));
-        auto close = text.rfind(')');  // the command name may hold spaces and parentheses
-        if (close == std::string::npos || close + 2 >= text.size()) continue;
-        char state = 0;
-        int ppid = 0;
-        if (std::sscanf(text.c_str() + close + 2, "%c %d", &state, &ppid) == 2)
-            table[static_cast<pid_t>(std::atoi(e->d_name))] = {state, static_cast<pid_t>(ppid)};
-    }
-    ::closedir(d);
-    return table;
+std::string proc_file(pid_t pid, const char* name) {
+    // Plain read(2): a process may vanish while we read, and then it is just not listed.
+    std::string text;
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return text;
+    char buf[8192];
+    for (ssize_t got; (got = ::read(fd, buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(got));
+    ::close(fd);
+    return text;
 }
 
-}  // namespace
+std::string environ_value(pid_t pid, const std::string& name) {
+    std::string env = std::string(1, '\0') + proc_file(pid, "environ");
+    std::string key = std::string(1, '\0') + name + "=";
+    auto at = env.find(key);
+    if (at == std::string::npos) return {};
+    auto start = at + key.size();
+    return env.substr(start, env.find('\0', start) - start);
+}
+
+std::vector<process_entry> process_table() {
+    std::vector<process_entry> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    while (dirent* e = ::readdir(d)) {
+        if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+        process_entry p;
+        p.pid = std::atoi(e->d_name);
+        auto text = proc_file(p.pid, "stat");
+        auto close = text.rfind(')');  // the command name may hold spaces and parentheses
+        if (close == std::string::npos || close + 2 >= text.size()) continue;
+        if (std::sscanf(text.c_str() + close + 2, "%c %d", &p.state, &p.ppid) == 2)
+            out.push_back(p);
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::vector<process_entry> descendants(const std::vector<process_entry>& table, pid_t root) {
+    std::multimap<pid_t, const process_entry*> by_parent;
+    for (const auto& p : table) by_parent.emplace(p.ppid, &p);
+    std::vector<process_entry> out;
+    std::vector<pid_t> todo{root};
+    while (!todo.empty()) {
+        pid_t parent = todo.back();
+        todo.pop_back();
+        auto [first, last] = by_parent.equal_range(parent);
+        for (auto it = first; it != last; ++it) {
+            out.push_back(*it->second);
+            todo.push_back(it->second->pid);
+        }
+    }
+    return out;
+}
+
+std::vector<pid_t> descendants(pid_t root) {
+    std::vector<pid_t> found;
+    for (const auto& p : descendants(process_table(), root)) found.push_back(p.pid);
+    return found;
+}
 
 int zombie_children(pid_t parent) {
     if (parent == 0) parent = ::getpid();
     int n = 0;
-    for (auto& [pid, info] : process_table())
-        if (info.second == parent && info.first == 'Z') ++n;
+    for (const auto& p : process_table()) n += p.ppid == parent && p.state == 'Z';
     return n;
 }
 
-std::vector<pid_t> descendants(pid_t root) {
-    auto table = process_table();
-    std::vector<pid_t> found;
-    std::vector<pid_t> parents = {root};
-    while (!parents.empty()) {
-        pid_t parent = parents.back();
-        parents.pop_back();
-        for (auto& [pid, info] : table)
-            if (info.second == parent) {
-                found.push_back(pid);
-                parents.push_back(pid);
-            }
-    }
-    return found;
-}
-
 bool running(pid_t pid) {
-    auto table = process_table();
-    auto it = table.find(pid);
-    return it != table.end() && it->second.first != 'Z';
+    for (const auto& p : process_table())
+        if (p.pid == pid) return p.state != 'Z';
+    return false;
 }
 
 }  // namespace heartbeat::test

@@ -1,9 +1,10 @@
 #pragma once
 
-// What /proc says about processes: descriptors, memory, zombie children, descendants. For leak
-// tests.
+// What /proc says about processes: descriptors, memory, zombie children, descendants, argv and
+// environment. For leak tests.
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 namespace heartbeat::test {
@@ -22,5 +23,24 @@ std::vector<pid_t> descendants(pid_t root);
 
 /** Whether `pid` is a live process (not a zombie). */
 bool running(pid_t pid);
+
+/** One line of the process table. */
+struct process_entry {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    char state = 0;  // 'Z' for a zombie
+};
+
+/** Every process /proc shows now. */
+std::vector<process_entry> process_table();
+
+/** The processes below `root` in `table` (children, their children, ...), not `root` itself. */
+std::vector<process_entry> descendants(const std::vector<process_entry>& table, pid_t root);
+
+/** A process's /proc file (`environ`, `cmdline`: NUL-separated), empty when it is gone. */
+std::string proc_file(pid_t pid, const char* name);
+
+/** The value of `name` in the environment `pid` was started with; empty when unset. */
+std::string environ_value(pid_t pid, const std::string& name);
 
 }  // namespace heartbeat::test
