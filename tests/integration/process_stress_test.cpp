@@ -113,31 +113,11 @@ void reload(heartbeatd& d, const std::string& config, std::size_t checks) {
     BOOST_TEST_REQUIRE(done.has_value(), d.proc->stderr_text());
 }
 
-/** Processes anywhere on the machine whose argv or environment holds `token`. */
-std::vector<pid_t> marked_processes(const std::string& token) {
-    std::vector<pid_t> out;
-    for (const auto& p : process_table()) {
-        if (p.state == 'Z') continue;
-        if (proc_file(p.pid, "cmdline").find(token) != std::string::npos ||
-            proc_file(p.pid, "environ").find(token) != std::string::npos)
-            out.push_back(p.pid);
-    }
-    return out;
-}
-
-/** Kills, when the test ends however it ends, what a failing daemon would leave running. */
-struct kill_marked_at_exit {
-    std::string token;
-    ~kill_marked_at_exit() {
-        for (pid_t pid : marked_processes(token)) ::kill(pid, SIGKILL);
-    }
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(hostile_exec_checks_for_a_minute_leave_no_zombie_process_or_descriptor) {
     auto token = unique_token("stress");
-    kill_marked_at_exit cleanup{token};
+    kill_at_exit cleanup{token};
     heartbeatd d("checks: []\n", {}, {{"HEARTBEAT_STRESS_TOKEN", token}});
     pid_t daemon = d.proc->pid();
     // Idle and never asked anything yet: no connection is open.
@@ -200,7 +180,7 @@ BOOST_AUTO_TEST_CASE(hostile_exec_checks_for_a_minute_leave_no_zombie_process_or
 
     d.proc->signal(SIGTERM);
     BOOST_TEST(d.proc->wait_exit(10000).value_or(-1) == 0);
-    BOOST_TEST(marked_processes(token).empty());
+    BOOST_TEST(processes_with(token).empty());
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_kills_the_orphans_the_daemon_adopted) {
@@ -210,7 +190,7 @@ BOOST_AUTO_TEST_CASE(sigterm_kills_the_orphans_the_daemon_adopted) {
     // when SIGTERM comes, the sleep it daemonised already adopted by heartbeatd.
     auto token = unique_token("adopted");
     auto seconds = "3600." + std::to_string(::getpid());  // a unique argv to find them by
-    kill_marked_at_exit cleanup{token}, cleanup_cleared{seconds};
+    kill_at_exit cleanup{token}, cleanup_cleared{seconds};
     temp_dir dir;
     auto ready = dir.path() + "/ready";
     heartbeatd d(
@@ -245,8 +225,8 @@ BOOST_AUTO_TEST_CASE(sigterm_kills_the_orphans_the_daemon_adopted) {
     BOOST_TEST(d.proc->stderr_text().find("killed 2 processes that exec checks had left running") !=
                    std::string::npos,
                d.proc->stderr_text());
-    BOOST_TEST(marked_processes(seconds).empty());
-    BOOST_TEST(marked_processes(token).empty());
+    BOOST_TEST(processes_with(seconds).empty());
+    BOOST_TEST(processes_with(token).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_run_ends_what_it_daemonised_and_what_escaped_its_group) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -93,6 +94,21 @@ std::vector<pid_t> descendants(pid_t root) {
     std::vector<pid_t> found;
     for (const auto& p : descendants(process_table(), root)) found.push_back(p.pid);
     return found;
+}
+
+std::vector<pid_t> processes_with(const std::string& token) {
+    std::vector<pid_t> out;
+    for (const auto& p : process_table()) {
+        if (p.state == 'Z') continue;
+        if (proc_file(p.pid, "cmdline").find(token) != std::string::npos ||
+            proc_file(p.pid, "environ").find(token) != std::string::npos)
+            out.push_back(p.pid);
+    }
+    return out;
+}
+
+kill_at_exit::~kill_at_exit() {
+    for (pid_t pid : processes_with(token)) ::kill(pid, SIGKILL);
 }
 
 int zombie_children(pid_t parent) {

@@ -43,4 +43,14 @@ std::string proc_file(pid_t pid, const char* name);
 /** The value of `name` in the environment `pid` was started with; empty when unset. */
 std::string environ_value(pid_t pid, const std::string& name);
 
+/** Live processes anywhere on the machine whose argv or environment holds `token`. */
+std::vector<pid_t> processes_with(const std::string& token);
+
+/** Kills, when it goes out of scope, every process that holds `token`: what a failing test would
+ * otherwise leave running. */
+struct kill_at_exit {
+    std::string token;
+    ~kill_at_exit();
+};
+
 }  // namespace heartbeat::test
