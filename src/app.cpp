@@ -417,6 +417,8 @@ int run_check_once(const cli_options& options) {
     if (!cfg) return 1;
     probe p = *parse_probe(options.probe);
 
+    // As in serve: what a command leaves behind comes back to us, to be ended with its run.
+    process_reaper::become_subreaper();
     net::io_context ioc(1);
     net::thread_pool pool(2);
     process_reaper reaper(ioc.get_executor());

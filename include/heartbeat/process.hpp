@@ -118,8 +118,8 @@ class process_reaper {
     };
     std::map<pid_t, child> children_;
     std::vector<sweep_state> sweeps_;
-    std::map<pid_t, steady_clock::time_point>
-        blank_since_;  // children whose environment reads empty
+    // Children whose environment read as empty, since when: they keep a sweep looking a while.
+    std::map<pid_t, steady_clock::time_point> blank_since_;
     net::steady_timer sweep_timer_;
     bool sweep_loop_running_ = false;
     std::uint64_t orphans_ = 0;
