@@ -30,20 +30,15 @@ constexpr auto sweep_limit = std::chrono::seconds(5);
 constexpr auto blank_grace = std::chrono::seconds(1);
 
 /** A /proc file read with read(2), about `cap` bytes at most; empty when it cannot be read (the
- * process may have gone meanwhile). Large reads: a list that changes between two reads of a
- * /proc file may skip an entry. */
+ * process may have gone meanwhile). */
 std::string read_proc(const std::string& path, std::size_t cap = 1 << 16) {
     std::string text;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return text;
-    constexpr std::size_t chunk = 1 << 16;
-    while (text.size() < cap) {
-        auto had = text.size();
-        text.resize(had + chunk);
-        ssize_t got = ::read(fd, text.data() + had, chunk);
-        text.resize(had + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-        if (got <= 0) break;
-    }
+    // Large reads: a list that changes between two reads of a /proc file may skip an entry.
+    char buf[16384];
+    for (ssize_t got; text.size() < cap && (got = ::read(fd, buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(got));
     ::close(fd);
     return text;
 }
@@ -270,20 +265,23 @@ std::string process_reaper::next_run_id() {
 }
 
 void process_reaper::sweep(pid_t pgid, std::string run_id) {
-    sweeps_.push_back({pgid, std::move(run_id), steady_clock::now() + sweep_limit, false, {}});
-    sweep_step();
-    if (!sweeps_.empty() && !sweep_loop_running_) {
+    // The group at once; what escaped it at the next step, which also serves every run that ends
+    // meanwhile: a burst of runs costs one look at /proc, not one each.
+    bool group_gone = ::kill(-pgid, SIGKILL) != 0;
+    sweeps_.push_back({pgid, std::move(run_id), steady_clock::now() + sweep_limit, group_gone, {}});
+    if (!sweep_loop_running_) {
         sweep_loop_running_ = true;
         net::co_spawn(ex_, sweep_loop(), net::detached);
     }
 }
 
 net::awaitable<void> process_reaper::sweep_loop() {
-    while (!sweeps_.empty()) {
+    for (;;) {
+        sweep_step();
+        if (sweeps_.empty()) break;
         sweep_timer_.expires_after(sweep_period);
         auto [ec] = co_await sweep_timer_.async_wait(use_nothrow);
         if (ec) co_return;  // the reaper is going away: touch nothing of it
-        sweep_step();
     }
     sweep_loop_running_ = false;
 }
