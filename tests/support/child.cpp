@@ -14,6 +14,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <boost/test/unit_test.hpp>
+
 extern char** environ;
 
 namespace heartbeat::test {
@@ -47,7 +49,8 @@ void drain(int fd, std::string& into) {
 }  // namespace
 
 child::child(std::vector<std::string> argv, std::map<std::string, std::string> env,
-             const std::string& cwd) {
+             const std::string& cwd)
+    : program_(argv.at(0)) {
     int err[2], out[2];
     if (::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe");
@@ -86,6 +89,14 @@ child::~child() {
     ::close(err_fd_);
     ::close(out_fd_);
     if (pidfd_ >= 0) ::close(pidfd_);
+    // A race or a leak in a sanitized child would otherwise go unseen: tests read its stderr only
+    // for what they look for.
+    for (const char* report : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                               "ERROR: LeakSanitizer", ": runtime error: "})
+        if (auto at = err_.find(report); at != std::string::npos) {
+            BOOST_ERROR(program_ << " reported a sanitizer error:\n" << err_.substr(at, 8000));
+            break;
+        }
 }
 
 void child::signal(int sig) const {

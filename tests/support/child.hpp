@@ -16,7 +16,7 @@
 namespace heartbeat::test {
 
 /** Runs argv with stdout and stderr captured; kills and reaps it on destruction if still running.
- */
+ * A sanitizer's report on its stderr (a sanitized heartbeatd's) fails the running test. */
 class child {
   public:
     explicit child(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
@@ -40,6 +40,7 @@ class child {
   private:
     bool pump(int timeout_ms);
 
+    std::string program_;
     pid_t pid_ = -1;
     int pidfd_ = -1;
     int err_fd_ = -1;
