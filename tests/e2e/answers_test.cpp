@@ -27,9 +27,10 @@ namespace {
 // ones (the optimised build answers within 10-15 ms at worst on a quiet machine).
 constexpr double bound_ms = 300;
 
-#if defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer keeps freed memory in quarantine and maps shadow memory: resident sizes say
-// nothing about the daemon's own, so the memory bounds are checked in the optimised build only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// AddressSanitizer keeps freed memory in quarantine and maps shadow memory, ThreadSanitizer its
+// shadow and access history: resident sizes say nothing about the daemon's own, so the memory
+// bounds are checked in the optimised build only.
 constexpr bool measures_memory = false;
 #else
 constexpr bool measures_memory = true;
