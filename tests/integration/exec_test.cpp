@@ -245,7 +245,9 @@ BOOST_AUTO_TEST_CASE(two_hundred_commands_in_one_probe_take_the_time_of_one) {
     auto answer = render_probe(probe::readiness, sched.entries(), moment::now(), false, false);
     BOOST_TEST(answer.ok);
     BOOST_TEST(took >= 200ms);
-    BOOST_TEST(took < 1s);  // serially it would be 40 s
+    // Serially it would be 40 s; concurrently 0.2 s, and up to 2 s on a loaded machine under
+    // sanitizers. The serial margin tells one from the other.
+    BOOST_TEST(took < 15s);
     sched.stop();
     r.settle();
 }
