@@ -185,17 +185,6 @@ void server_families(const metrics_input& in, std::string& out) {
     in.requests.render(out);
 }
 
-/** The first moment a result among the checks turns stale, after `now`. */
-std::optional<steady_clock::time_point> first_stale(const scheduler& s,
-                                                    steady_clock::time_point now) {
-    std::optional<steady_clock::time_point> first;
-    for (const auto& e : s.entries()) {
-        auto st = e->state.stale_at();
-        if (st && *st >= now && (!first || *st < *first)) first = st;
-    }
-    return first;
-}
-
 }  // namespace
 
 std::string render_metrics(const metrics_input& in) {
@@ -219,7 +208,7 @@ std::string metrics_cache::get(const metrics_input& in) {
         version_ = in.sched.version();
         up_ = in.probe_up;
         reload_ = in.reload;
-        expires_ = first_stale(in.sched, in.at.steady);
+        expires_ = first_stale_at(in.sched.entries(), in.at.steady);
     }
     if (!process_at_ || in.at.steady - *process_at_ >= process_every) {
         process_.clear();

@@ -150,6 +150,16 @@ probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, co
     return a;
 }
 
+std::optional<steady_clock::time_point> first_stale_at(const std::vector<entry_ptr>& checks,
+                                                       steady_clock::time_point now) {
+    std::optional<steady_clock::time_point> first;
+    for (const auto& e : checks) {
+        auto st = e->state.stale_at();
+        if (st && *st >= now && (!first || *st < *first)) first = st;
+    }
+    return first;
+}
+
 const probe_answer& probe_cache::get(const scheduler& s, probe p, bool draining, const moment& at) {
     slot& sl = slots_[static_cast<int>(p)];
     bool fresh = sl.valid && sl.version == s.version() && sl.draining == draining &&
@@ -158,13 +168,7 @@ const probe_answer& probe_cache::get(const scheduler& s, probe p, bool draining,
     auto checks = select_checks(s.entries(), p, {});
     sl.answer = render_probe_kept(p, checks, at, draining);
     sl.expires.reset();
-    if (p != probe::startup) {
-        for (const auto& e : checks) {
-            auto st = e->state.stale_at();
-            // An already stale result stays stale until a new run, which changes the version.
-            if (st && *st >= at.steady && (!sl.expires || *st < *sl.expires)) sl.expires = st;
-        }
-    }
+    if (p != probe::startup) sl.expires = first_stale_at(checks, at.steady);
     sl.valid = true;
     sl.version = s.version();
     sl.draining = draining;

@@ -1,6 +1,6 @@
 #include "heartbeat/redact.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
+#include <algorithm>
 
 #include "heartbeat/url.hpp"
 
@@ -10,13 +10,6 @@ namespace {
 
 void add(std::vector<std::string>& out, std::string value) {
     if (value.size() >= min_secret_size) out.push_back(std::move(value));
-}
-
-std::string base64(std::string_view plain) {
-    namespace b64 = boost::beast::detail::base64;
-    std::string encoded(b64::encoded_size(plain.size()), '\0');
-    encoded.resize(b64::encode(encoded.data(), plain.data(), plain.size()));
-    return encoded;
 }
 
 json::value redacted(const json::value& v, const std::vector<std::string>& secrets) {
@@ -46,7 +39,7 @@ std::vector<std::string> secret_values(const check_config& c) {
         std::string plain = percent_decode(u->userinfo);
         add(out, u->userinfo);
         add(out, plain);
-        add(out, base64(plain));
+        add(out, basic_credentials(u->userinfo));
         auto colon = plain.find(':');
         add(out, plain.substr(0, colon));
         if (colon != std::string::npos) add(out, plain.substr(colon + 1));

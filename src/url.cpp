@@ -1,6 +1,7 @@
 #include "heartbeat/url.hpp"
 
 #include <fmt/format.h>
+#include <boost/beast/core/detail/base64.hpp>
 #include <charconv>
 
 namespace heartbeat {
@@ -123,6 +124,14 @@ bool is_loopback_host(std::string_view host) {
     if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
     return host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
            host == "::1" || host == "0:0:0:0:0:0:0:1";
+}
+
+std::string basic_credentials(std::string_view userinfo) {
+    namespace b64 = boost::beast::detail::base64;
+    std::string plain = percent_decode(userinfo);
+    std::string encoded(b64::encoded_size(plain.size()), '\0');
+    encoded.resize(b64::encode(encoded.data(), plain.data(), plain.size()));
+    return encoded;
 }
 
 }  // namespace heartbeat

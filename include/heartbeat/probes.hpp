@@ -52,6 +52,11 @@ probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const m
 probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, const moment& at,
                                bool draining);
 
+/** The first moment after `now` at which one of `checks`' results turns stale, if any. An already
+ * stale result stays stale until its next run, which changes the scheduler's version. */
+std::optional<steady_clock::time_point> first_stale_at(const std::vector<entry_ptr>& checks,
+                                                       steady_clock::time_point now);
+
 /** RFC 3339 UTC with milliseconds: `2026-11-24T10:00:00.123Z`. */
 std::string rfc3339(std::chrono::system_clock::time_point t);
 

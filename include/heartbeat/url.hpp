@@ -26,6 +26,9 @@ std::optional<url> parse_url(std::string_view text, std::string* error = nullptr
 /** Decodes `%XX` escapes (and, with `plus_is_space`, `+` as a space, as in a query string). */
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
+/** The `Authorization: Basic` credentials of a URL's user-info: base64 of it, percent-decoded. */
+std::string basic_credentials(std::string_view userinfo);
+
 /** True for `localhost`, 127.0.0.0/8 and ::1: the places a liveliness check may reach. */
 bool is_loopback_host(std::string_view host);
 

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -132,12 +131,8 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
     req.set(bhttp::field::user_agent, "heartbeatd/" HEARTBEAT_VERSION);
     req.set(bhttp::field::accept, "*/*");
     req.set(bhttp::field::connection, "close");
-    if (u->has_userinfo) {
-        std::string plain = percent_decode(u->userinfo);
-        std::string encoded(beast::detail::base64::encoded_size(plain.size()), '\0');
-        encoded.resize(beast::detail::base64::encode(encoded.data(), plain.data(), plain.size()));
-        req.set(bhttp::field::authorization, "Basic " + encoded);
-    }
+    if (u->has_userinfo)
+        req.set(bhttp::field::authorization, "Basic " + basic_credentials(u->userinfo));
     for (const auto& [k, v] : spec.headers) req.set(k, v);
     bool head = spec.method == "HEAD";
 
