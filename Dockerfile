@@ -45,7 +45,7 @@ RUN set -e; cd /rootfs \
 # `--target tools`: Debian slim with the clients exec checks commonly call.
 FROM debian:12-slim AS tools
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client redis-tools mariadb-client-core \
+ && apt-get install -y --no-install-recommends postgresql-client redis-tools mariadb-client \
       curl ca-certificates libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=rootfs /rootfs/usr/local/bin/heartbeatd /usr/local/bin/heartbeatd

@@ -5,7 +5,13 @@ set -euo pipefail
 
 packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
           openssl python3 python3-venv python3-jsonschema python3-yaml prometheus
-          postgresql redis-server nginx-light clang libclang-rt-14-dev)
+          postgresql redis-server nginx-light clang libclang-rt-14-dev
+          podman runc buildah netavark aardvark-dns iptables slirp4netns uidmap fuse-overlayfs
+          podman-compose docker-compose debootstrap)
+# kubectl (for `kubectl kustomize`): Debian's kubernetes-client where no other kubectl is installed.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+# Node.js and npm run the deploy tier's schema validators (tests/deploy/package.json).
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,9 @@
 #include "containers.hpp"
 
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 
 #include "child.hpp"
 
@@ -16,18 +19,36 @@ std::map<std::string, std::string> engine_env() {
     return {{"CONTAINERS_CONF", source_dir() + "/tests/deploy/containers.conf"}};
 }
 
+std::string program(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        auto end = dirs.find(':', at);
+        if (end == std::string::npos) end = dirs.size();
+        auto candidate = dirs.substr(at, end - at) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        at = end + 1;
+    }
+    return "";
+}
+
 run_result podman(std::vector<std::string> args, int timeout_s) {
-    args.insert(args.begin(), "podman");
+    args.insert(args.begin(), program("podman"));
     return run(std::move(args), engine_env(), timeout_s * 1000);
+}
+
+run_result shell(const std::string& command, int timeout_s) {
+    return run({program("bash"), "-c", command}, engine_env(), timeout_s * 1000);
 }
 
 namespace {
 
 std::string find_reason() {
-    auto version = run({"podman", "--version"}, engine_env(), 30000);
+    if (program("podman").empty()) return "podman is not installed (scripts/setup.sh installs it)";
+    auto version = podman({"--version"}, 30);
     if (version.code != 0) return "podman cannot run here: " + version.err;
     // The bases take a minute the first time (debootstrap), then come from the cache.
-    auto bases = run({"bash", source_dir() + "/scripts/container-bases.sh"}, engine_env(), 900000);
+    auto bases = shell("bash " + source_dir() + "/scripts/container-bases.sh", 900);
     if (bases.code != 0) return "cannot make the Debian base images: " + bases.err;
     auto trial = podman({"run", "--rm", "--network", "none", "docker.io/library/debian:12-slim",
                          "true"});

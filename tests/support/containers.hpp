@@ -16,6 +16,12 @@ const std::string& unavailable_reason();
 /** The environment podman and podman-compose need here (CONTAINERS_CONF). */
 std::map<std::string, std::string> engine_env();
 
+/** The full path of a program on $PATH, or "" (child processes are spawned by path). */
+std::string program(const std::string& name);
+
+/** `bash -c COMMAND` with the engine's environment, capped at `timeout_s`. */
+run_result shell(const std::string& command, int timeout_s = 120);
+
 /** podman ARGS, capped at `timeout_s`. */
 run_result podman(std::vector<std::string> args, int timeout_s = 120);
 
