@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, whatever the build and the tests need and the machine lacks.
-# Safe to run again: it only calls apt-get when a package is missing.
+# Safe to run again: it only calls apt-get when a package is missing. With --build, only what
+# building heartbeatd needs (command 1).
 set -euo pipefail
 
-packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
+packages=(g++ make cmake libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev)
+[ "${1:-}" = --build ] || packages+=(
           openssl python3 python3-venv python3-jsonschema python3-yaml prometheus
           postgresql redis-server nginx-light clang libclang-rt-14-dev
           podman runc buildah netavark aardvark-dns iptables slirp4netns uidmap fuse-overlayfs
           podman-compose docker-compose debootstrap)
-# kubectl (for `kubectl kustomize`): Debian's kubernetes-client where no other kubectl is installed.
-command -v kubectl >/dev/null || packages+=(kubernetes-client)
-# Node.js and npm run the deploy tier's schema validators (tests/deploy/package.json).
-command -v npm >/dev/null || packages+=(nodejs npm)
+if [ "${1:-}" != --build ]; then
+    # kubectl (for `kubectl kustomize`): Debian's kubernetes-client where no other kubectl is.
+    command -v kubectl >/dev/null || packages+=(kubernetes-client)
+    # Node.js and npm run the deploy tier's schema validators (tests/deploy/package.json).
+    command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
