@@ -188,3 +188,30 @@ BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call) {
     BOOST_TEST(inspect(tools_image, "{{.Config.User}}") == "65532:65532");
     BOOST_TEST_MESSAGE("tools image: " << std::stoll(inspect(tools_image, "{{.Size}}")) / 1000 << " kB");
 }
+
+BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names) {
+    // Each example runs in the default image unless its header says `# image: tools`. Without a
+    // network its hosts cannot be reached, but no check may fail for want of a program.
+    if (skipped()) return;
+    BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));
+    BOOST_REQUIRE(containers::build_heartbeatd("tools", tools_image));
+    auto examples = containers::source_dir() + "/config/examples";
+    int runs = 0;
+    for (const auto& entry : fs::directory_iterator(examples)) {
+        std::ifstream in(entry.path());
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        auto ref = text.find("\n# image: tools") != std::string::npos ? tools_image : image;
+        for (const char* probe : {"readiness", "liveliness", "startup", "environ"}) {
+            auto r = containers::podman({"run", "--rm", "--network", "none", "-v",
+                                         examples + ":/etc/heartbeat:ro", ref, "check", "--config",
+                                         "/etc/heartbeat/" + entry.path().filename().string(), probe},
+                                        120);
+            ++runs;
+            for (const char* missing : {"cannot run", "No such file or directory"})
+                BOOST_TEST(r.out.find(missing) == std::string::npos,
+                           entry.path().filename() << " " << probe << " in " << ref << ": " << r.out);
+            BOOST_TEST((r.code == 0 || r.code == 1), r.err);
+        }
+    }
+    BOOST_TEST(runs >= 16);
+}
