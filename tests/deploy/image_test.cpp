@@ -93,6 +93,25 @@ BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_t
     BOOST_TEST(inspect(image, "{{json .HealthCheck.Test}}").find("probe") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck) {
+    // buildah's default (OCI) format has no HEALTHCHECK; `--format docker` keeps it. --layers shares
+    // podman's cache of the same steps.
+    if (skipped()) return;
+    if (containers::program("buildah").empty()) {
+        BOOST_TEST_MESSAGE("skipped: buildah is not installed");
+        return;
+    }
+    const std::string tag = "localhost/heartbeatd:deploy-test-buildah";
+    auto built = containers::shell("buildah bud --layers --format docker -t " + tag + " -f " +
+                                       containers::source_dir() + "/Dockerfile " +
+                                       containers::source_dir() + " 2>&1",
+                                   1800);
+    BOOST_REQUIRE_MESSAGE(built.code == 0, built.out.substr(built.out.size() > 4000 ? built.out.size() - 4000 : 0));
+    BOOST_TEST(inspect(tag, "{{json .HealthCheck.Test}}").find("probe") != std::string::npos);
+    BOOST_TEST(inspect(tag, "{{.Config.User}}") == "65532:65532");
+    containers::podman({"rmi", "-f", tag});
+}
+
 BOOST_AUTO_TEST_CASE(read_only_as_65532_without_capabilities_every_endpoint_answers) {
     if (skipped()) return;
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));
