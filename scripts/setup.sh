@@ -26,3 +26,13 @@ if ((${#missing[@]})); then
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The deploy tier's JavaScript validators (tests/deploy/package.json), from the committed lock file
+# into tests/deploy/node_modules, so that no test downloads: again only when the lock file changed.
+if [ "${1:-}" != --build ]; then
+    deploy="$(cd "$(dirname "$0")/.." && pwd)/tests/deploy"
+    if ! cmp -s "$deploy/package-lock.json" "$deploy/node_modules/.setup-lock.json"; then
+        echo "setup: npm ci in tests/deploy" >&2
+        (cd "$deploy" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+        cp "$deploy/package-lock.json" "$deploy/node_modules/.setup-lock.json"
+    fi
+fi
