@@ -31,9 +31,12 @@ function errorsOf(Model, object) {
     new Model(object).validate();
     return [];
   } catch (e) {
-    // ajv's errors name the path and the rule; the message alone is often just "validation failed".
+    // ajv's errors name the path and the rule; the message alone is often "validation failed".
     if (Array.isArray(e.errors) && e.errors.length)
-      return e.errors.map((x) => ({path: x.instancePath || "/", text: `${x.message}${paramsOf(x)}`}));
+      return e.errors.map((x) => ({
+        path: x.instancePath || "/",
+        text: `${x.message}${paramsOf(x)}`,
+      }));
     return [{path: "/", text: e.message}];
   }
 }
@@ -49,10 +52,11 @@ function unknownFields(Model, object) {
   const visit = (value, path, set) => {
     if (value === null || typeof value !== "object") return;
     for (const key of Object.keys(value)) {
-      const child = `${path}/${Array.isArray(value) ? key : key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const child = `${path}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
       const probe = structuredClone(object);
       set(probe)[key] = SENTINEL;
-      const hit = errorsOf(Model, probe).some((e) => e.path === child || e.path.startsWith(child + "/"));
+      const errors = errorsOf(Model, probe);
+      const hit = errors.some((e) => e.path === child || e.path.startsWith(child + "/"));
       if (!hit && !Array.isArray(value)) found.push(`${child} is not a field of this kind`);
       else visit(value[key], child, (o) => set(o)[key]);
     }
