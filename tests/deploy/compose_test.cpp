@@ -64,16 +64,15 @@ std::string container(const std::string& service) {
 
 // The images the test builds from Debian's packages, in place of the compose file's.
 std::string override_yaml() {
-    const std::pair<const char*, std::string> images[] = {{"worker", app_image},
+    const std::pair<const char*, std::string> images[] = {{"app", app_image},
+                                                          {"worker", app_image},
                                                           {"heartbeat", heartbeat_image},
                                                           {"db", postgres_image},
-                                                          {"cache", redis_image},
-                                                          {"app", app_image}};
+                                                          {"cache", redis_image}};
     std::string yaml = "services:\n";
     for (const auto& [service, image] : images)
         yaml += "  " + std::string(service) + ":\n    image: " + image + "\n";
-    // The app's port, where the heartbeat config looks for it (the test app's default is 5000).
-    return yaml + "    environment: {PORT: \"8000\"}\n";
+    return yaml;
 }
 
 run_result compose(const std::string& override_file, std::vector<std::string> args,
