@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -838,6 +839,22 @@ std::optional<YAML::Mark> deep_flow_mark(std::string_view text, int depth) {
 }
 }  // namespace
 
+namespace {
+/**
+ * Makes a file check's relative path relative to the config file's folder. The daemon's working
+ * directory is wherever it happened to start (`/` in a container image); the folder is where the
+ * user put the config, next to what it checks (a ConfigMap or compose volume mounted anywhere).
+ * The folder as named, not with symlinks resolved: a ConfigMap's file is a link into `..data`.
+ */
+void resolve_file_paths(config& cfg, const std::string& config_path) {
+    auto folder = std::filesystem::path(config_path).parent_path();
+    if (folder.empty()) return;  // the config is in the working directory: the same folder
+    for (auto& c : cfg.checks)
+        if (auto* f = std::get_if<file_spec>(&c.spec); f && !f->path.starts_with('/'))
+            f->path = (folder / f->path).string();
+}
+}  // namespace
+
 load_result parse_config(std::string_view text, std::string path) {
     load_result result;
     loader l;
@@ -869,6 +886,7 @@ load_result parse_config(std::string_view text, std::string path) {
         }
     }
     if (!l.has_errors()) {
+        resolve_file_paths(cfg, path);
         cfg.path = path;
         result.cfg = std::move(cfg);
     }

@@ -59,7 +59,7 @@ struct exec_spec {
 /** `type: file` — a path that must exist, optionally fresh and large enough. */
 struct file_spec {
     enum class kind { any, file, dir };
-    std::string path;
+    std::string path;  // a relative one is made relative to the config file's folder at load
     kind kind_ = kind::any;
     std::optional<duration> max_age;
     std::optional<std::uint64_t> min_size;
@@ -125,7 +125,8 @@ struct load_result {
     bool ok() const { return cfg.has_value(); }
 };
 
-/** Parses YAML text; `path` names it in diagnostics. Never throws. */
+/** Parses YAML text; `path` names it in diagnostics, and a file check's relative `path` is taken
+ * relative to its folder. Never throws. */
 load_result parse_config(std::string_view text, std::string path);
 
 /** Reads and parses a file. Never throws. */

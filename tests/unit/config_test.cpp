@@ -393,3 +393,26 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_saying_what_and_where) {
     BOOST_TEST(mentions(block, "test.yaml:5:"), printed(block));
     BOOST_TEST(mentions(block, "levels deep here"), printed(block));
 }
+
+// The image's working directory is `/`; the config folder is mounted anywhere: a relative path of
+// a file check means next to the config.
+BOOST_AUTO_TEST_CASE(relative_file_paths_are_taken_from_the_config_folder) {
+    const std::string text =
+        "checks:\n"
+        "  - {name: a, type: file, path: marker}\n"
+        "  - {name: b, type: file, path: ../shared/alive}\n"
+        "  - {name: c, type: file, path: /abs/marker}\n"
+        "  - {name: d, type: exec, command: [run], cwd: rel}\n";
+    auto path_of = [](const load_result& r, std::size_t i) {
+        return std::get<file_spec>(r.cfg->checks.at(i).spec).path;
+    };
+    auto r = parse_config(text, "/etc/heartbeat/heartbeat.yaml");
+    BOOST_TEST_REQUIRE(r.ok(), printed(r));
+    BOOST_TEST(path_of(r, 0) == "/etc/heartbeat/marker");
+    BOOST_TEST(path_of(r, 1) == "/etc/heartbeat/../shared/alive");
+    BOOST_TEST(path_of(r, 2) == "/abs/marker");
+    BOOST_TEST(std::get<exec_spec>(r.cfg->checks.at(3).spec).cwd.value() == "rel");
+    // A config named relative to the working directory: its folder is too.
+    BOOST_TEST(path_of(parse_config(text, "config/heartbeat.yaml"), 0) == "config/marker");
+    BOOST_TEST(path_of(parse_config(text, "heartbeat.yaml"), 0) == "marker");
+}
