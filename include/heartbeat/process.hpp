@@ -49,6 +49,14 @@ std::vector<pid_t> child_pids();
 std::variant<spawned, int> spawn_process(const spawn_request& req);
 
 /**
+ * Why `req` could not be started, given the errno spawn_process returned, in words that point at
+ * the cause: a missing working directory, or a script whose `#!` interpreter is missing or cannot
+ * run (the kernel's ENOENT then blames the script). Otherwise strerror. Reads at most 256 bytes of
+ * the program file; meant for after a failed spawn only.
+ */
+std::string describe_spawn_failure(const spawn_request& req, int error);
+
+/**
  * Reaps every child of the process: the ones it watches (their exit status goes to whoever waits),
  * and any other, such as orphaned grandchildren handed to a subreaper or to PID 1, which are just
  * reaped. One SIGCHLD handler on the io_context thread, looping `waitpid(-1, WNOHANG)`.

@@ -80,6 +80,18 @@ std::string describe_status(int status) {
     return "ended abnormally";
 }
 
+/** "cannot run PROGRAM: why". A string command runs through /bin/sh: where there is none (a
+ * minimal image), say how to do without it. */
+std::string spawn_failure_message(const exec_spec& spec, int error) {
+    auto why = describe_spawn_failure({spec.argv, {}, spec.cwd}, error);
+    bool through_shell = spec.argv.size() == 3 && spec.argv[0] == "/bin/sh" && spec.argv[1] == "-c";
+    if (through_shell && error == ENOENT && ::access("/bin/sh", F_OK) != 0)
+        why +=
+            " (a command written as a string runs through /bin/sh, and there is none here: write "
+            "it as a list, run as argv)";
+    return fmt::format("cannot run {}: {}", spec.argv[0], why);
+}
+
 }  // namespace
 
 net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
@@ -95,7 +107,7 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
     env[std::string(run_marker_variable)] = run_id;
     auto started = spawn_process({spec.argv, std::move(env), spec.cwd});
     if (auto* err = std::get_if<int>(&started))
-        co_return failure(fmt::format("cannot run {}: {}", spec.argv[0], std::strerror(*err)));
+        co_return failure(spawn_failure_message(spec, *err));
     auto child = std::get<spawned>(started);
     reaper->watch(child.pid);
     auto out = std::make_shared<net::posix::stream_descriptor>(ex, child.out_fd);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +129,82 @@ BOOST_AUTO_TEST_CASE(missing_program_is_a_failure_not_a_crash) {
     auto res = r.run(argv({"/nonexistent/bin/check"}));
     BOOST_TEST(!res.ok);
     BOOST_TEST(res.message == "cannot run /nonexistent/bin/check: No such file or directory");
+}
+
+namespace {
+/** An executable script in `dir`. */
+std::string script(const temp_dir& dir, const std::string& name, const std::string& text) {
+    auto path = dir.write(name, text);
+    ::chmod(path.c_str(), 0755);
+    return path;
+}
+}  // namespace
+
+// An application's virtualenv script run in the sidecar: the kernel's ENOENT names the script,
+// the message must name what is missing, and say that such a command cannot run here.
+BOOST_AUTO_TEST_CASE(a_script_whose_interpreter_is_missing_names_the_interpreter) {
+    runner r;
+    temp_dir dir;
+    auto flask = script(dir, "flask", "#!/nonexistent/.venv/bin/python\nimport sys\n");
+    auto res = r.run(argv({flask, "health"}));
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message.starts_with("cannot run " + flask +
+                                       ": its interpreter /nonexistent/.venv/bin/python (from its "
+                                       "#! line) does not exist here; an application's own "
+                                       "commands cannot run in a sidecar's container"),
+               res.message);
+    BOOST_TEST(res.message.find("No such file") == std::string::npos, res.message);
+
+    // A virtualenv's python is a link to an interpreter elsewhere: name where it points.
+    ::symlink("/nonexistent/usr/bin/python3.11", (dir.path() + "/python").c_str());
+    auto linked = script(dir, "linked", "#! " + dir.path() + "/python -u\n");
+    res = r.run(argv({linked}));
+    BOOST_TEST(res.message.find("its interpreter " + dir.path() +
+                                "/python (from its #! line) does not exist here (it is a link to "
+                                "/nonexistent/usr/bin/python3.11, which does not exist here)") !=
+                   std::string::npos,
+               res.message);
+
+    // Windows line endings put a carriage return into the interpreter's name.
+    auto crlf = script(dir, "crlf", "#!/bin/sh\r\necho hi\r\n");
+    res = r.run(argv({crlf}));
+    BOOST_TEST(
+        res.message.find("its interpreter /bin/sh\\r (from its #! line) does not exist "
+                         "here: the script has Windows line endings (CRLF)") != std::string::npos,
+        res.message);
+
+    // An interpreter that is there but may not be executed.
+    auto not_exec = dir.write("not-exec", "");
+    auto blocked = script(dir, "blocked", "#!" + not_exec + "\n");
+    res = r.run(argv({blocked}));
+    BOOST_TEST(res.message == "cannot run " + blocked + ": its interpreter " + not_exec +
+                                  " (from its #! line) cannot be executed: Permission denied",
+               res.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_script_whose_interpreter_exists_runs) {
+    runner r;
+    temp_dir dir;
+    auto ok = script(dir, "ok", "#!/bin/sh\necho \"ran with $0\"\n");
+    auto res = r.run(argv({ok}));
+    BOOST_TEST(res.ok, res.message);
+    BOOST_TEST(res.message == "ran with " + ok);
+    // A script that may not be executed itself is still its own fault.
+    auto plain = dir.write("plain", "#!/nonexistent/python\n");
+    res = r.run(argv({plain}));
+    BOOST_TEST(res.message == "cannot run " + plain + ": Permission denied");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_working_directory_is_named) {
+    runner r;
+    auto spec = argv({helper, "exit", "0"});
+    spec.cwd = "/nonexistent/dir";
+    auto res = r.run(spec);
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message == "cannot run " + helper +
+                                  ": its working directory /nonexistent/dir (cwd): No such file "
+                                  "or directory",
+               res.message);
 }
 
 BOOST_AUTO_TEST_CASE(timeout_kills_the_group_and_reaps_it) {
