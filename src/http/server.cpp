@@ -24,19 +24,49 @@ server::~server() {
     stop();
 }
 
+bool falls_back_to_ipv4(std::string_view host, const boost::system::error_code& ec) {
+    boost::system::error_code parse_ec;
+    auto address = net::ip::make_address(host, parse_ec);
+    bool v6_wildcard = !parse_ec && address.is_v6() && address.is_unspecified();
+    return v6_wildcard && (ec == boost::system::errc::address_family_not_supported ||
+                           ec == boost::system::errc::address_not_available);
+}
+
 net::ip::tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
-    net::ip::tcp::endpoint ep(net::ip::make_address(host), port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
-    if (ep.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false));
-    acceptor_.bind(ep);
-    // Accepted sockets inherit these. Set before listen(), so the window scale the handshake
-    // advertises fits the receive buffer.
-    acceptor_.set_option(net::socket_base::send_buffer_size(static_cast<int>(limits_.send_buffer)));
-    acceptor_.set_option(
-        net::socket_base::receive_buffer_size(static_cast<int>(limits_.receive_buffer)));
-    acceptor_.listen(net::socket_base::max_listen_connections);
-    return acceptor_.local_endpoint();
+    try {
+        return bind_and_listen({net::ip::make_address(host), port});
+    } catch (const boost::system::system_error& e) {
+        if (!falls_back_to_ipv4(host, e.code())) throw;
+        // A kernel booted without IPv6 (ipv6.disable=1, some container hosts): the same config
+        // must still serve, over IPv4.
+        spdlog::warn(
+            "cannot listen on [{}]:{}: {}; this kernel has no IPv6: listening on 0.0.0.0:{} "
+            "instead",
+            host, port, e.code().message(), port);
+        return bind_and_listen({net::ip::address_v4::any(), port});
+    }
+}
+
+net::ip::tcp::endpoint server::bind_and_listen(const net::ip::tcp::endpoint& ep) {
+    try {
+        acceptor_.open(ep.protocol());
+        acceptor_.set_option(net::socket_base::reuse_address(true));
+        // Dual stack whatever net.ipv6.bindv6only says: "[::]" takes IPv4 clients too.
+        if (ep.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false));
+        acceptor_.bind(ep);
+        // Accepted sockets inherit these. Set before listen(), so the window scale the handshake
+        // advertises fits the receive buffer.
+        acceptor_.set_option(
+            net::socket_base::send_buffer_size(static_cast<int>(limits_.send_buffer)));
+        acceptor_.set_option(
+            net::socket_base::receive_buffer_size(static_cast<int>(limits_.receive_buffer)));
+        acceptor_.listen(net::socket_base::max_listen_connections);
+        return acceptor_.local_endpoint();
+    } catch (...) {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);  // so that another address can be tried
+        throw;
+    }
 }
 
 void server::start() {

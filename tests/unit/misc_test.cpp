@@ -6,6 +6,7 @@
 #include "heartbeat/checks/file.hpp"
 #include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/cli.hpp"
+#include "heartbeat/http/server.hpp"
 #include "heartbeat/json_text.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/url.hpp"
@@ -52,6 +53,23 @@ BOOST_AUTO_TEST_CASE(urls) {
     BOOST_TEST(is_loopback_host("localhost"));
     BOOST_TEST(is_loopback_host("[::1]"));
     BOOST_TEST(!is_loopback_host("postgres"));
+}
+
+BOOST_AUTO_TEST_CASE(only_the_ipv6_wildcard_falls_back_and_only_for_want_of_ipv6) {
+    namespace errc = boost::system::errc;
+    auto no_family = errc::make_error_code(errc::address_family_not_supported);
+    auto no_address = errc::make_error_code(errc::address_not_available);
+    BOOST_TEST(http::falls_back_to_ipv4("::", no_family));
+    BOOST_TEST(http::falls_back_to_ipv4("::", no_address));
+    BOOST_TEST(http::falls_back_to_ipv4("0:0::0", no_family));
+    // As Asio reports it (system category) too.
+    BOOST_TEST(http::falls_back_to_ipv4("::", net::error::address_family_not_supported));
+    BOOST_TEST(!http::falls_back_to_ipv4("::", errc::make_error_code(errc::address_in_use)));
+    BOOST_TEST(!http::falls_back_to_ipv4("::", errc::make_error_code(errc::permission_denied)));
+    BOOST_TEST(!http::falls_back_to_ipv4("::1", no_family));
+    BOOST_TEST(!http::falls_back_to_ipv4("fd00::2", no_address));
+    BOOST_TEST(!http::falls_back_to_ipv4("0.0.0.0", no_family));
+    BOOST_TEST(!http::falls_back_to_ipv4("localhost", no_family));
 }
 
 BOOST_AUTO_TEST_CASE(command_lines) {

@@ -34,6 +34,10 @@ struct server_limits {
     std::size_t receive_buffer = 16 * 1024;
 };
 
+/** True when listening on `host` failed with `ec` only because the kernel has no IPv6: `host` is
+ * the IPv6 wildcard and `ec` is EAFNOSUPPORT or EADDRNOTAVAIL. `0.0.0.0` then serves instead. */
+bool falls_back_to_ipv4(std::string_view host, const boost::system::error_code& ec);
+
 /** Turns a request into a response; may wait (first results, on-demand checks). */
 using request_handler = std::function<net::awaitable<bhttp::response<bhttp::string_body>>(
     bhttp::request<bhttp::string_body>)>;
@@ -47,7 +51,8 @@ class server {
     server& operator=(const server&) = delete;
 
     /** Binds and listens; returns the bound endpoint (port 0 picks a free one). Throws on failure.
-     */
+     * `::` listens dual-stack; where the kernel has no IPv6, it listens on `0.0.0.0` instead and
+     * logs a warning. */
     net::ip::tcp::endpoint listen(const std::string& host, std::uint16_t port);
     /** Starts accepting. */
     void start();
@@ -61,6 +66,7 @@ class server {
     std::size_t connections() const { return sessions_.size(); }
 
   private:
+    net::ip::tcp::endpoint bind_and_listen(const net::ip::tcp::endpoint& ep);
     net::awaitable<void> accept_loop();
     void admit(net::ip::tcp::socket socket);
     net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream, std::uint64_t id);
