@@ -1,6 +1,8 @@
 #include "heartbeat/app.hpp"
 
 #include <malloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -381,6 +383,57 @@ class daemon final : public http::state_view {
     std::optional<std::string> reload_again_;
 };
 
+/** True when this kernel has IPv6: a daemon on `[::]` then listens on IPv6 (and IPv4) and `[::1]`
+ * reaches it; without, the daemon falls back to `0.0.0.0`, reached at `127.0.0.1`. */
+bool ipv6_loopback_works() {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_addr = in6addr_loopback;
+    bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return ok;
+}
+
+/**
+ * Where `heartbeatd probe` asks without a URL: the probe at the config's server.listen and
+ * base_path (found as `serve` finds it). A file that does not load still gives what can be read of
+ * them, and the defaults for the rest; stderr says so, as the answer may then come from elsewhere.
+ */
+std::string url_from_config(const cli_options& o) {
+    server_config server;
+    std::string note;
+    if (auto src = find_config(o); src.path) {
+        auto r = load_config(*src.path);
+        if (r.ok()) {
+            server = r.cfg->server;
+        } else {
+            auto section = read_server_section(r.text);
+            server = section.server;
+            auto errors = std::count_if(r.diagnostics.begin(), r.diagnostics.end(),
+                                        [](const diagnostic& d) { return !d.warning; });
+            auto first = std::find_if(r.diagnostics.begin(), r.diagnostics.end(),
+                                      [](const diagnostic& d) { return !d.warning; });
+            note = fmt::format(
+                "the config does not load ({}{})",
+                first == r.diagnostics.end() ? *src.path : first->format(*src.path),
+                errors > 1 ? fmt::format("; {} more problem{}", errors - 1, errors > 2 ? "s" : "")
+                           : "");
+            for (std::size_t i = 0; i < section.unread.size(); ++i)
+                note += fmt::format("{}server.{}", i == 0 ? "; using the default " : " and ",
+                                    section.unread[i]);
+        }
+    }
+    if (o.listen) std::tie(server.host, server.port) = *parse_listen(*o.listen);
+    std::string path = server.base_path == "/" ? std::string() : server.base_path;
+    path += '/';
+    path += probe_name(parse_probe(o.probe).value_or(probe::readiness));
+    auto url = local_url(server.host, server.port, path, ipv6_loopback_works());
+    if (!note.empty()) std::cerr << "heartbeatd probe: " << note << ", asking " << url << '\n';
+    return url;
+}
+
 }  // namespace
 
 int run_serve(const cli_options& options) {
@@ -450,13 +503,14 @@ int run_check_once(const cli_options& options) {
 }
 
 int run_probe(const cli_options& options) {
+    std::string target = options.url ? *options.url : url_from_config(options);
     std::string why;
-    if (!parse_url(options.url, &why)) {
+    if (!parse_url(target, &why)) {
         std::cerr << "heartbeatd probe: the URL " << why << '\n';
         return 1;
     }
     http_spec spec;
-    spec.url = options.url;
+    spec.url = target;
     net::io_context ioc(1);
     std::optional<check_result> result;
     net::co_spawn(ioc, run_http(spec, options.timeout, steady_clock::now() + options.timeout),

@@ -13,12 +13,14 @@ Usage:
   heartbeatd [serve] [--config PATH] [--listen HOST:PORT]   run the daemon
   heartbeatd validate --config PATH                       check a config file, print every problem
   heartbeatd check --config PATH [PROBE]                  run a probe's checks once, print the JSON answer
-  heartbeatd probe [URL] [--timeout DURATION]             GET URL, exit 0 on 200-399, else 1
+  heartbeatd probe [URL | PROBE] [--timeout DURATION]     GET URL, exit 0 on 200-399, else 1; without
+                                                          a URL, GET PROBE (default readiness) where
+                                                          the config (as for serve) says it listens
   heartbeatd --version | --help
 
 Options:
   --config PATH          config file (default: $HEARTBEAT_CONFIG, else /etc/heartbeat/heartbeat.yaml)
-  --listen HOST:PORT     overrides server.listen ("[::]:8080" for IPv6)
+  --listen HOST:PORT     overrides server.listen ("[::]:8080" for IPv6; for `probe`: where to ask)
   --log-format text|json log line format (default text), to stderr
   --log-level LEVEL      trace, debug, info, warn, error, critical, off (default info)
   --timeout DURATION     for `probe` (default 1s)
@@ -111,7 +113,12 @@ cli_result parse_cli(const std::vector<std::string>& args) {
             return fail("unknown probe '" + o.probe + "': readiness, liveliness, startup, environ");
         positional.erase(positional.begin());
     } else if (o.cmd == c::probe && !positional.empty()) {
-        o.url = positional.front();
+        // A probe's name is never a URL (a URL starts with a scheme), so one positional serves
+        // both.
+        if (parse_probe(positional.front()))
+            o.probe = positional.front();
+        else
+            o.url = positional.front();
         positional.erase(positional.begin());
     }
     if (!positional.empty()) return fail("unexpected argument '" + positional.front() + "'");

@@ -258,6 +258,10 @@ class loader {
         return cfg;
     }
 
+    /** `server:` alone: for `heartbeatd probe`, which may have to read a file that does not load.
+     */
+    void read_server(const YAML::Node& n, server_config& s) { load_server(n, s); }
+
   private:
     struct defaults {
         duration timeout = std::chrono::seconds(1);
@@ -896,6 +900,35 @@ load_result parse_config(std::string_view text, std::string path) {
     });
     result.diagnostics = std::move(l.diags);
     return result;
+}
+
+server_section read_server_section(std::string_view text) {
+    server_section out;
+    out.unread = {"listen", "base_path"};
+    if (text.size() > max_file_size || text.find('\0') != std::string_view::npos) return out;
+    try {
+        const YAML::Node root = YAML::Load(std::string(text));
+        const YAML::Node server = root.IsMap() ? root["server"] : YAML::Node();
+        if (!server.IsDefined() || server.IsNull()) {
+            out.unread.clear();  // a readable file without `server:` means the defaults
+            return out;
+        }
+        if (!server.IsMap()) return out;
+        std::erase_if(out.unread, [&](const std::string& key) {
+            const YAML::Node value = server[key];
+            if (!value.IsDefined()) return true;
+            if (value.IsScalar() && value.Scalar().find('\0') != std::string::npos) return false;
+            // One key at a time through the loader, so its rules are the ones `serve` applies.
+            YAML::Node one(YAML::NodeType::Map);
+            one[key] = value;
+            loader l;
+            l.read_server(one, out.server);
+            return !l.has_errors();
+        });
+    } catch (const std::exception&) {
+        // YAML syntax (or nesting too deep): nothing can be read.
+    }
+    return out;
 }
 
 namespace {

@@ -1,10 +1,13 @@
 #include "heartbeat/url.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <charconv>
 
 namespace heartbeat {
+
+namespace net = boost::asio;
 
 namespace {
 bool fail(std::string* error, std::string message) {
@@ -118,6 +121,18 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
         }
     }
     return out;
+}
+
+std::string local_url(std::string_view host, std::uint16_t port, std::string_view path, bool ipv6) {
+    if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    auto address = host.empty() ? net::ip::address() : net::ip::make_address(host, ec);
+    std::string where(host);
+    if (!ec && address.is_unspecified())
+        where = address.is_v6() && ipv6 ? "[::1]" : "127.0.0.1";
+    else if (!ec && address.is_v6())
+        where = fmt::format("[{}]", host);
+    return fmt::format("http://{}:{}{}", where, port, path);
 }
 
 bool is_loopback_host(std::string_view host) {

@@ -17,9 +17,9 @@ struct cli_options {
     command cmd = command::serve;
     std::optional<std::string> config_path;
     std::optional<std::string> listen;
-    std::string probe = "readiness";                                            // for `check`
-    std::string url = "http://127.0.0.1:8080/.well-known/heartbeat/readiness";  // for `probe`
-    duration timeout = std::chrono::seconds(1);                                 // for `probe`
+    std::string probe = "readiness";             // for `check` and `probe`
+    std::optional<std::string> url;              // for `probe`; none: where the config listens
+    duration timeout = std::chrono::seconds(1);  // for `probe`
     log_format format = log_format::text;
     spdlog::level::level_enum level = spdlog::level::info;
 };

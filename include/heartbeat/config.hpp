@@ -132,6 +132,19 @@ load_result parse_config(std::string_view text, std::string path);
 /** Reads and parses a file. Never throws. */
 load_result load_config(const std::string& path);
 
+/** What `heartbeatd probe` could read of the `server:` section of a file that does not load. */
+struct server_section {
+    server_config server;             // the defaults for what could not be read
+    std::vector<std::string> unread;  // the keys of `server` (listen, base_path) left at their
+                                      // default although the file may set them
+};
+
+/**
+ * Reads `listen` and `base_path` from `server:` alone, each on its own: a bad value, or a problem
+ * elsewhere in the file, leaves the other one usable. Never throws.
+ */
+server_section read_server_section(std::string_view text);
+
 /**
  * A config file's content as `load_config` reads it (capped a little past the size limit), or a
  * marker that no file content can equal when it cannot be read: what a change is measured against.

@@ -29,6 +29,14 @@ std::string percent_decode(std::string_view text, bool plus_is_space = false);
 /** The `Authorization: Basic` credentials of a URL's user-info: base64 of it, percent-decoded. */
 std::string basic_credentials(std::string_view userinfo);
 
+/**
+ * The URL at which a daemon listening on `host`:`port` answers `path` (`/readiness`, ...), asked
+ * from the same machine. A wildcard host (`0.0.0.0`, `::`, empty) becomes the loopback address of
+ * its family: `::` becomes `[::1]` when `ipv6` (the kernel has IPv6), else `127.0.0.1`, as the
+ * daemon then listens on `0.0.0.0`.
+ */
+std::string local_url(std::string_view host, std::uint16_t port, std::string_view path, bool ipv6);
+
 /** True for `localhost`, 127.0.0.0/8 and ::1: the places a liveliness check may reach. */
 bool is_loopback_host(std::string_view host);
 

@@ -416,3 +416,34 @@ BOOST_AUTO_TEST_CASE(relative_file_paths_are_taken_from_the_config_folder) {
     BOOST_TEST(path_of(parse_config(text, "config/heartbeat.yaml"), 0) == "config/marker");
     BOOST_TEST(path_of(parse_config(text, "heartbeat.yaml"), 0) == "marker");
 }
+
+// `heartbeatd probe` reads server.listen and base_path even from a file that does not load.
+BOOST_AUTO_TEST_CASE(the_server_section_is_read_key_by_key) {
+    auto s = read_server_section(
+        "server:\n  listen: \"[::]:9000\"\n  base_path: /hb/\nchecks: [{name: x}]\n");
+    BOOST_TEST(s.unread.empty());
+    BOOST_TEST(s.server.host == "::");
+    BOOST_TEST(s.server.port == 9000);
+    BOOST_TEST(s.server.base_path == "/hb");
+
+    s = read_server_section("server:\n  listen: nope\n  base_path: /hb\n  bogus: 1\n");
+    BOOST_TEST(s.unread == std::vector<std::string>{"listen"});
+    BOOST_TEST(s.server.port == 8080);
+    BOOST_TEST(s.server.base_path == "/hb");
+
+    s = read_server_section("server:\n  listen: 127.0.0.1:81\n  base_path: [a]\n");
+    BOOST_TEST(s.unread == std::vector<std::string>{"base_path"});
+    BOOST_TEST(s.server.port == 81);
+    BOOST_TEST(s.server.base_path == "/.well-known/heartbeat");
+
+    // Nothing to read where the file sets nothing: the defaults are what serve would use too.
+    BOOST_TEST(read_server_section("checks: []\n").unread.empty());
+    BOOST_TEST(read_server_section("").unread.empty());
+    for (std::string_view bad :
+         {std::string_view("server: [\n"), std::string_view("server: 3\n"),
+          std::string_view("\0x", 2), std::string_view("server: {listen: \"a\\0:80\"}")}) {
+        s = read_server_section(bad);
+        BOOST_TEST(s.server.port == 8080);
+        BOOST_TEST(s.unread.size() == 2u - bad.starts_with("server: {"));
+    }
+}

@@ -55,6 +55,24 @@ BOOST_AUTO_TEST_CASE(urls) {
     BOOST_TEST(!is_loopback_host("postgres"));
 }
 
+BOOST_AUTO_TEST_CASE(local_urls_turn_wildcards_into_loopback) {
+    BOOST_TEST(local_url("127.0.0.1", 8080, "/hb/readiness", true) ==
+               "http://127.0.0.1:8080/hb/readiness");
+    BOOST_TEST(local_url("0.0.0.0", 9000, "/readiness", true) == "http://127.0.0.1:9000/readiness");
+    BOOST_TEST(local_url("", 9000, "/readiness", true) == "http://127.0.0.1:9000/readiness");
+    BOOST_TEST(local_url("::", 9000, "/r", true) == "http://[::1]:9000/r");
+    BOOST_TEST(local_url("[::]", 9000, "/r", true) == "http://[::1]:9000/r");
+    BOOST_TEST(local_url("0:0:0:0:0:0:0:0", 9000, "/r", true) == "http://[::1]:9000/r");
+    // Without IPv6 the daemon falls back to 0.0.0.0: ask it there.
+    BOOST_TEST(local_url("::", 9000, "/r", false) == "http://127.0.0.1:9000/r");
+    BOOST_TEST(local_url("::1", 1, "/r", true) == "http://[::1]:1/r");
+    BOOST_TEST(local_url("fd00::2", 1, "/r", true) == "http://[fd00::2]:1/r");
+    BOOST_TEST(local_url("localhost", 1, "/r", true) == "http://localhost:1/r");
+    for (auto h : {"127.0.0.1", "0.0.0.0", "::", "fd00::2", "localhost"})
+        BOOST_TEST(
+            parse_url(local_url(h, 8080, "/.well-known/heartbeat/readiness", true)).has_value(), h);
+}
+
 BOOST_AUTO_TEST_CASE(only_the_ipv6_wildcard_falls_back_and_only_for_want_of_ipv6) {
     namespace errc = boost::system::errc;
     auto no_family = errc::make_error_code(errc::address_family_not_supported);
@@ -85,8 +103,18 @@ BOOST_AUTO_TEST_CASE(command_lines) {
     r = parse_cli({"check", "--config", "x", "liveness"});
     BOOST_TEST(r.options->probe == "liveness");
     r = parse_cli({"probe", "http://127.0.0.1:1/x", "--timeout", "250ms"});
-    BOOST_TEST(r.options->url == "http://127.0.0.1:1/x");
+    BOOST_TEST(r.options->url.value() == "http://127.0.0.1:1/x");
     BOOST_TEST((r.options->timeout == 250ms));
+    // `probe` alone, or with a probe's name: no URL, the config says where.
+    r = parse_cli({"probe"});
+    BOOST_TEST(!r.options->url);
+    BOOST_TEST(r.options->probe == "readiness");
+    r = parse_cli({"probe", "--config", "x.yaml", "liveness"});
+    BOOST_TEST(!r.options->url);
+    BOOST_TEST(r.options->probe == "liveness");
+    BOOST_TEST(r.options->config_path.value() == "x.yaml");
+    BOOST_TEST(parse_cli({"probe", "nosuchprobe"}).options->url.value() == "nosuchprobe");
+    BOOST_TEST(!parse_cli({"probe", "startup", "http://x/"}).options);
     BOOST_TEST((parse_cli({"--version"}).options->cmd == cli_options::command::version));
     BOOST_TEST((parse_cli({"validate", "--help"}).options->cmd == cli_options::command::help));
     BOOST_TEST(!parse_cli({"validate"}).options);
