@@ -6,6 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh" --build
 cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DHEARTBEAT_TESTS=OFF >/dev/null
 cmake --build "$root/build/release" --target heartbeatd -j"$(nproc)"
-# From the project folder: the bundled config names a file by a relative path.
-cd "$root"
-exec "$root/build/release/heartbeatd" serve --config config/heartbeat.yaml "$@"
+exec "$root/build/release/heartbeatd" serve --config "$root/config/heartbeat.yaml" "$@"

@@ -158,7 +158,9 @@ class daemon final : public http::state_view {
                          ep.address().to_string(), v6 ? "]" : "", ep.port(), cfg_.server.base_path,
                          cfg_.server.metrics_path);
         } catch (const std::exception& e) {
-            spdlog::error("cannot listen on {}:{}: {}", host, port, e.what());
+            bool v6 = host.find(':') != std::string::npos;
+            spdlog::error("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "", host, v6 ? "]" : "", port,
+                          e.what());
             return false;
         }
         std::string names;
