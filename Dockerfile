@@ -42,12 +42,14 @@ RUN set -e; cd /rootfs \
  && printf 'hosts: files dns\n' > etc/nsswitch.conf \
  && touch etc/hosts etc/resolv.conf
 
-# `--target tools`: Debian slim with the clients exec checks commonly call.
+# `--target tools`: Debian slim with the clients exec checks commonly call, and the user 65532 by
+# name (libpq's clients take their default user name from it).
 FROM debian:12-slim AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client redis-tools mariadb-client \
       curl ca-certificates libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot
 COPY --from=rootfs /rootfs/usr/local/bin/heartbeatd /usr/local/bin/heartbeatd
 COPY --from=rootfs /rootfs/etc/heartbeat /etc/heartbeat
 COPY --from=rootfs /rootfs/usr/share/heartbeatd /usr/share/heartbeatd

@@ -237,6 +237,23 @@ std::string printable(std::string_view path) {
     return out;
 }
 
+constexpr std::string_view sidecar_advice =
+    "; an application's own commands cannot run in a sidecar's container: check the application "
+    "through an http check of its health URL or a file check of a file it touches";
+
+/** Why a program that is not there cannot run: a path names where it is missing; a bare name was
+ * looked up in PATH, which in heartbeatd's default image holds nothing but heartbeatd. */
+std::string missing_program(const std::string& program) {
+    if (program.find('/') != std::string::npos)
+        return fmt::format("{} does not exist here{}", printable(program), sidecar_advice);
+    const char* path = std::getenv("PATH");
+    return fmt::format(
+        "no {} in PATH ({}); in a container, the program must be in heartbeatd's image: the "
+        "default image has only heartbeatd, the tools image adds pg_isready, redis-cli, "
+        "mysqladmin and curl",
+        printable(program), path ? printable(path) : std::string("unset"));
+}
+
 /** What is wrong with the interpreter `interpreter` of a script that failed to start with
  * `error`; nullopt when it looks runnable (the failure is then the script's own). */
 std::optional<std::string> interpreter_problem(const std::string& interpreter, int error) {
@@ -254,10 +271,7 @@ std::optional<std::string> interpreter_problem(const std::string& interpreter, i
                                 printable(std::string_view(target, static_cast<std::size_t>(n))));
         // The usual cause: a command of the application's image (a virtualenv's script) run in
         // heartbeatd's own container, which has none of the application's files.
-        return what +
-               "; an application's own commands cannot run in a sidecar's container: check the "
-               "application through an http check of its health URL or a file check of a file "
-               "it touches";
+        return what + std::string(sidecar_advice);
     }
     if (::access(interpreter.c_str(), X_OK) != 0)
         return fmt::format("{} cannot be executed: {}", named, std::strerror(errno));
@@ -284,9 +298,11 @@ std::string describe_spawn_failure(const spawn_request& req, int error) {
     }
     if (error != ENOENT && error != ENOEXEC && error != EACCES) return plain;
     auto file = program_file(req.argv[0]);
-    if (!file) return plain;
+    if (!file) return error == ENOENT ? missing_program(req.argv[0]) : plain;
     if (req.cwd && !file->starts_with('/'))
         *file = *req.cwd + "/" + *file;  // the child looks for it after entering its cwd
+    if (error == ENOENT && ::access(file->c_str(), F_OK) != 0 && errno == ENOENT)
+        return missing_program(*file);
     auto interpreter = shebang_interpreter(*file);
     if (!interpreter) return plain;
     // A script that may not be executed itself is the script's fault, whatever its interpreter.

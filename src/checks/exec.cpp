@@ -86,9 +86,9 @@ std::string spawn_failure_message(const exec_spec& spec, int error) {
     auto why = describe_spawn_failure({spec.argv, {}, spec.cwd}, error);
     bool through_shell = spec.argv.size() == 3 && spec.argv[0] == "/bin/sh" && spec.argv[1] == "-c";
     if (through_shell && error == ENOENT && ::access("/bin/sh", F_OK) != 0)
-        why +=
-            " (a command written as a string runs through /bin/sh, and there is none here: write "
-            "it as a list, run as argv)";
+        why =
+            "a command written as a string runs through /bin/sh, and there is none here (as in "
+            "heartbeatd's default image): write it as a list, run as argv";
     return fmt::format("cannot run {}: {}", spec.argv[0], why);
 }
 

@@ -128,7 +128,21 @@ BOOST_AUTO_TEST_CASE(missing_program_is_a_failure_not_a_crash) {
     runner r;
     auto res = r.run(argv({"/nonexistent/bin/check"}));
     BOOST_TEST(!res.ok);
-    BOOST_TEST(res.message == "cannot run /nonexistent/bin/check: No such file or directory");
+    BOOST_TEST(res.message.starts_with("cannot run /nonexistent/bin/check: /nonexistent/bin/check "
+                                       "does not exist here; an application's own commands cannot "
+                                       "run in a sidecar's container"),
+               res.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_program_missing_from_path_is_named_with_the_path_and_the_images) {
+    // The commonest mistake in a container: a client program the default image does not hold.
+    runner r;
+    auto res = r.run(argv({"heartbeat-no-such-program", "-q"}));
+    BOOST_TEST(!res.ok);
+    BOOST_TEST(res.message.starts_with("cannot run heartbeat-no-such-program: no "
+                                       "heartbeat-no-such-program in PATH ("),
+               res.message);
+    BOOST_TEST(res.message.find("the tools image adds pg_isready") != std::string::npos, res.message);
 }
 
 namespace {
