@@ -136,12 +136,15 @@ net::awaitable<resolve_outcome> resolve_until(std::string host, std::string serv
     auto slot = std::make_shared<deadline_slot<resolve_outcome>>(ex);
     slot->signal.expires_at(deadline);
     auto gate = net::use_service<resolver_gate>(net::query(ex, net::execution::context)).shared();
-    std::thread([gate, slot, ex, host, service] {
+    // The thread holds the slot only weakly: were it the last owner, the slot's timer would be
+    // destroyed on this thread, possibly after its io_context is gone.
+    std::thread([gate, weak = std::weak_ptr(slot), ex, host, service] {
         auto result = lookup(host, service);
         std::lock_guard lock(gate->mutex);
         if (gate->open)
-            net::post(
-                ex, [slot, result = std::move(result)]() mutable { slot->set(std::move(result)); });
+            net::post(ex, [weak, result = std::move(result)]() mutable {
+                if (auto s = weak.lock()) s->set(std::move(result));
+            });
     }).detach();
     co_await slot->signal.async_wait(use_nothrow);
     if (slot->value) co_return std::move(*slot->value);

@@ -36,10 +36,14 @@ net::awaitable<std::optional<T>> offload_until(net::thread_pool& pool,
     auto ex = co_await net::this_coro::executor;
     auto slot = std::make_shared<deadline_slot<T>>(ex);
     slot->signal.expires_at(deadline);
-    net::post(pool, [slot, fn = std::move(fn), ex]() mutable {
+    // The worker holds the slot only weakly: the last owner of its timer must be the io_context's
+    // own thread, never a worker that finishes after the wait was abandoned.
+    net::post(pool, [weak = std::weak_ptr(slot), fn = std::move(fn), ex]() mutable {
         T v = fn();
         // Back on the io_context thread before touching the slot: one thread owns all state.
-        net::post(ex, [slot, v = std::move(v)]() mutable { slot->set(std::move(v)); });
+        net::post(ex, [weak, v = std::move(v)]() mutable {
+            if (auto s = weak.lock()) s->set(std::move(v));
+        });
     });
     co_await slot->signal.async_wait(use_nothrow);
     co_return std::move(slot->value);
