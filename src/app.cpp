@@ -452,8 +452,12 @@ int run_serve(const cli_options& options) {
         spdlog::warn("cannot become a child subreaper: {}", std::strerror(errno));
     if (::getpid() == 1) spdlog::info("running as PID 1: reaping every orphan");
     net::io_context ioc(1);
-    daemon d(ioc, std::move(*cfg), src.path);
-    if (!d.start(host, port, std::move(text))) return 1;
+    std::optional<daemon> d;
+    {
+        signals_blocked in_workers;  // the daemon's threads start here; signals go to this one
+        d.emplace(ioc, std::move(*cfg), src.path);
+    }
+    if (!d->start(host, port, std::move(text))) return 1;
     ioc.run();
     return 0;
 }

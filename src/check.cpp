@@ -1,4 +1,5 @@
 #include "heartbeat/check.hpp"
+#include "heartbeat/process.hpp"
 #include "heartbeat/redact.hpp"
 
 #include <netdb.h>
@@ -138,6 +139,7 @@ net::awaitable<resolve_outcome> resolve_until(std::string host, std::string serv
     auto gate = net::use_service<resolver_gate>(net::query(ex, net::execution::context)).shared();
     // The thread holds the slot only weakly: were it the last owner, the slot's timer would be
     // destroyed on this thread, possibly after its io_context is gone.
+    signals_blocked in_lookup_thread;
     std::thread([gate, weak = std::weak_ptr(slot), ex, host, service] {
         auto result = lookup(host, service);
         std::lock_guard lock(gate->mutex);

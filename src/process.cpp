@@ -310,6 +310,15 @@ std::string describe_spawn_failure(const spawn_request& req, int error) {
     return interpreter_problem(*interpreter, error).value_or(plain);
 }
 
+signals_blocked::signals_blocked() {
+    sigset_t handled;
+    ::sigemptyset(&handled);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2}) ::sigaddset(&handled, sig);
+    ::pthread_sigmask(SIG_BLOCK, &handled, &old_);
+}
+
+signals_blocked::~signals_blocked() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
 process_reaper::process_reaper(net::any_io_executor ex)
     : ex_(ex), sigchld_(ex, SIGCHLD), sweep_timer_(ex) {
     net::co_spawn(ex_, sigchld_loop(), net::detached);

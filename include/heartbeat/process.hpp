@@ -1,5 +1,7 @@
 #pragma once
 
+#include <signal.h>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -55,6 +57,23 @@ std::variant<spawned, int> spawn_process(const spawn_request& req);
  * the program file; meant for after a failed spawn only.
  */
 std::string describe_spawn_failure(const spawn_request& req, int error);
+
+/**
+ * While alive, the calling thread blocks the asynchronous signals the daemon handles (TERM, INT,
+ * HUP, CHLD, USR1, USR2). A thread started meanwhile inherits that mask, so those signals always
+ * go to the I/O thread and never to a worker, where a sanitizer's runtime may hold one back until
+ * that worker next wakes.
+ */
+class signals_blocked {
+  public:
+    signals_blocked();
+    ~signals_blocked();
+    signals_blocked(const signals_blocked&) = delete;
+    signals_blocked& operator=(const signals_blocked&) = delete;
+
+  private:
+    sigset_t old_;
+};
 
 /**
  * Reaps every child of the process: the ones it watches (their exit status goes to whoever waits),
