@@ -159,8 +159,8 @@ class daemon final : public http::state_view {
                          cfg_.server.metrics_path);
         } catch (const std::exception& e) {
             bool v6 = host.find(':') != std::string::npos;
-            spdlog::error("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "", host, v6 ? "]" : "", port,
-                          e.what());
+            spdlog::error("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "", host, v6 ? "]" : "",
+                          port, e.what());
             return false;
         }
         std::string names;
@@ -385,19 +385,6 @@ class daemon final : public http::state_view {
     std::optional<std::string> reload_again_;
 };
 
-/** True when this kernel has IPv6: a daemon on `[::]` then listens on IPv6 (and IPv4) and `[::1]`
- * reaches it; without, the daemon falls back to `0.0.0.0`, reached at `127.0.0.1`. */
-bool ipv6_loopback_works() {
-    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in6 address{};
-    address.sin6_family = AF_INET6;
-    address.sin6_addr = in6addr_loopback;
-    bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return ok;
-}
-
 /**
  * Where `heartbeatd probe` asks without a URL: the probe at the config's server.listen and
  * base_path (found as `serve` finds it). A file that does not load still gives what can be read of
@@ -437,6 +424,19 @@ std::string url_from_config(const cli_options& o) {
 }
 
 }  // namespace
+
+/** True when this kernel has IPv6: a daemon on `[::]` then listens on IPv6 (and IPv4) and `[::1]`
+ * reaches it; without, the daemon falls back to `0.0.0.0`, reached at `127.0.0.1`. */
+bool ipv6_loopback_works() {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_addr = in6addr_loopback;
+    bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return ok;
+}
 
 int run_serve(const cli_options& options) {
     auto src = find_config(options);

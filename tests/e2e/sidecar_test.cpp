@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE e2e_sidecar
 #include <boost/test/unit_test.hpp>
 
+#include "heartbeat/app.hpp"
+
 // heartbeatd where it runs as a sidecar: `probe` as the image's healthcheck, finding the daemon
 // where its config says; the config in a folder of its own, far from the daemon's working
 // directory; a listener on `[::]`, with and without IPv6 in the kernel.
@@ -83,18 +85,6 @@ http_reply request_v6(std::uint16_t port, const std::string& target) {
         raw = read_until(fd, std::string(), 5000);
     ::close(fd);
     return parse_reply(raw);
-}
-
-/** True when this machine has IPv6 on its loopback interface. */
-bool has_ipv6_loopback() {
-    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
 }
 
 /** Runs argv to its end (capped at 20 s) in `cwd`. */
@@ -232,7 +222,7 @@ BOOST_AUTO_TEST_CASE(relative_file_paths_are_relative_to_the_config_folder) {
 
 // "[::]" listens dual-stack: IPv4 clients reach it too, whatever net.ipv6.bindv6only says.
 BOOST_AUTO_TEST_CASE(a_daemon_on_the_ipv6_wildcard_answers_over_ipv4_and_ipv6) {
-    if (!has_ipv6_loopback()) {
+    if (!heartbeat::ipv6_loopback_works()) {
         BOOST_TEST_MESSAGE("skipped: this machine has no IPv6 on its loopback interface");
         return;
     }
