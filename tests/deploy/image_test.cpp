@@ -27,15 +27,6 @@ bool skipped() {
     return !why.empty();
 }
 
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
-std::string inspect(const std::string& what, const std::string& format) {
-    return trimmed(containers::podman({"inspect", "--format", format, what}).out);
-}
-
 /** Removes the container on the way out, whatever the assertions did. */
 struct container_guard {
     std::string name;
@@ -45,7 +36,8 @@ struct container_guard {
     ~container_guard() { containers::podman({"rm", "-f", "-t", "0", name}); }
 };
 
-/** The regular files and symlinks of the image, as `podman export` of a container of it lists them. */
+/** The regular files and symlinks of the image, as `podman export` of a container of it lists them.
+ */
 std::vector<std::string> image_files(const std::string& ref) {
     container_guard c("heartbeatd-deploy-export");
     containers::podman({"create", "--name", c.name, ref});
@@ -57,9 +49,11 @@ std::vector<std::string> image_files(const std::string& ref) {
 }
 
 std::uint16_t published_port(const std::string& container) {
-    auto out = trimmed(containers::podman({"port", container, "8080/tcp"}).out);
+    auto out = containers::trimmed(containers::podman({"port", container, "8080/tcp"}).out);
     auto colon = out.rfind(':');
-    return colon == std::string::npos ? 0 : static_cast<std::uint16_t>(std::stoi(out.substr(colon + 1)));
+    return colon == std::string::npos
+               ? 0
+               : static_cast<std::uint16_t>(std::stoi(out.substr(colon + 1)));
 }
 
 }  // namespace
@@ -74,8 +68,8 @@ BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_t
     BOOST_TEST(names.count("usr/local/bin/heartbeatd") == 1u);
     BOOST_TEST(names.count("etc/ssl/certs/ca-certificates.crt") == 1u);
     BOOST_TEST(names.count("etc/heartbeat/heartbeat.yaml") == 1u);
-    for (const char* absent : {"bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/bash", "usr/bin/apt-get",
-                               "usr/bin/dpkg", "bin/busybox", "usr/bin/env"})
+    for (const char* absent : {"bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/bash",
+                               "usr/bin/apt-get", "usr/bin/dpkg", "bin/busybox", "usr/bin/env"})
         BOOST_TEST(names.count(absent) == 0u, absent << " is in the image");
     // Every file is one of: the binary, a shared library, a file under /etc, the schema.
     for (const auto& f : files) {
@@ -85,16 +79,17 @@ BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_t
         BOOST_TEST(known, "unexpected file in the image: " << f);
     }
 
-    auto size = std::stoll(inspect(image, "{{.Size}}"));
+    auto size = std::stoll(containers::inspect(image, "{{.Size}}"));
     BOOST_TEST_MESSAGE("default image: " << size << " bytes (" << size / 1000 << " kB)");
     BOOST_TEST(size <= 16'000'000, "the default image is " << size << " bytes");
-    BOOST_TEST(inspect(image, "{{.Config.User}}") == "65532:65532");
-    BOOST_TEST(inspect(image, "{{json .HealthCheck.Test}}").find("probe") != std::string::npos);
+    BOOST_TEST(containers::inspect(image, "{{.Config.User}}") == "65532:65532");
+    BOOST_TEST(containers::inspect(image, "{{json .HealthCheck.Test}}").find("probe") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck) {
-    // buildah's default (OCI) format has no HEALTHCHECK; `--format docker` keeps it. --layers shares
-    // podman's cache of the same steps.
+    // buildah's default (OCI) format has no HEALTHCHECK; `--format docker` keeps it. --layers
+    // shares podman's cache of the same steps.
     if (skipped()) return;
     if (containers::program("buildah").empty()) {
         BOOST_TEST_MESSAGE("skipped: buildah is not installed");
@@ -105,9 +100,11 @@ BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck) {
                                        containers::source_dir() + "/Dockerfile " +
                                        containers::source_dir() + " 2>&1",
                                    1800);
-    BOOST_REQUIRE_MESSAGE(built.code == 0, built.out.substr(built.out.size() > 4000 ? built.out.size() - 4000 : 0));
-    BOOST_TEST(inspect(tag, "{{json .HealthCheck.Test}}").find("probe") != std::string::npos);
-    BOOST_TEST(inspect(tag, "{{.Config.User}}") == "65532:65532");
+    BOOST_REQUIRE_MESSAGE(built.code == 0,
+                          built.out.substr(built.out.size() > 4000 ? built.out.size() - 4000 : 0));
+    BOOST_TEST(containers::inspect(tag, "{{json .HealthCheck.Test}}").find("probe") !=
+               std::string::npos);
+    BOOST_TEST(containers::inspect(tag, "{{.Config.User}}") == "65532:65532");
     containers::podman({"rmi", "-f", tag});
 }
 
@@ -133,21 +130,43 @@ checks:
     probes: [readiness, startup]
 )");
     // The folders are readable by 65532, as a ConfigMap's files are.
-    fs::permissions(config.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-    fs::permissions(marker.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(config.path(), fs::perms::others_read | fs::perms::others_exec,
+                    fs::perm_options::add);
+    fs::permissions(marker.path(), fs::perms::others_read | fs::perms::others_exec,
+                    fs::perm_options::add);
 
     container_guard c(name);
-    auto started = containers::podman(
-        {"run", "-d", "--name", name, "--read-only", "--cap-drop", "ALL", "--user", "65532:65532",
-         "--security-opt", "no-new-privileges", "-e", "APP_VERSION=1.2.3", "-p", "127.0.0.1::8080",
-         "-v", config.path() + ":/etc/heartbeat:ro", "-v", marker.path() + ":/run/app:ro", image});
+    auto started = containers::podman({"run",
+                                       "-d",
+                                       "--name",
+                                       name,
+                                       "--read-only",
+                                       "--cap-drop",
+                                       "ALL",
+                                       "--user",
+                                       "65532:65532",
+                                       "--security-opt",
+                                       "no-new-privileges",
+                                       "-e",
+                                       "APP_VERSION=1.2.3",
+                                       "-p",
+                                       "127.0.0.1::8080",
+                                       "-v",
+                                       config.path() + ":/etc/heartbeat:ro",
+                                       "-v",
+                                       marker.path() + ":/run/app:ro",
+                                       image});
     BOOST_REQUIRE_MESSAGE(started.code == 0, started.err);
     auto port = published_port(name);
     BOOST_REQUIRE(port != 0);
 
     http_reply ready;
-    BOOST_TEST(poll_until([&] { return (ready = request(port, "/.well-known/heartbeat/readiness")).status == 200; },
-                          30000),
+    BOOST_TEST(poll_until(
+                   [&] {
+                       return (ready = request(port, "/.well-known/heartbeat/readiness")).status ==
+                              200;
+                   },
+                   30000),
                "readiness: " << ready.status << " " << ready.body << "\n"
                              << containers::podman({"logs", name}).err);
     BOOST_TEST(request(port, "/.well-known/heartbeat/liveliness").status == 200);
@@ -160,7 +179,7 @@ checks:
     BOOST_TEST(metrics.body.find("heartbeat_check_up") != std::string::npos);
 
     // As a container engine sees it: PID 1 of its namespace, user 65532, no capability at all.
-    auto pid = std::stoi(inspect(name, "{{.State.Pid}}"));
+    auto pid = std::stoi(containers::inspect(name, "{{.State.Pid}}"));
     auto status = proc_file(pid, "status");
     BOOST_TEST(status.find("\nUid:\t65532\t65532\t65532\t65532") != std::string::npos, status);
     BOOST_TEST(status.find("\nCapEff:\t0000000000000000") != std::string::npos, status);
@@ -181,16 +200,24 @@ checks:
 
     // A failing check fails the engine's healthcheck, and it passes again once the check does.
     fs::remove(marker.path() + "/ready");
-    BOOST_TEST(poll_until([&] { return containers::podman({"healthcheck", "run", name}).code != 0; }, 30000));
+    BOOST_TEST(poll_until(
+        [&] {
+            return containers::podman({"healthcheck", "run", name}).code != 0;
+        },
+        30000));
     BOOST_TEST(request(port, "/.well-known/heartbeat/readiness").status == 500);
     BOOST_TEST(request(port, "/.well-known/heartbeat/liveliness").status == 200);
     marker.write("ready", "");
-    BOOST_TEST(poll_until([&] { return containers::podman({"healthcheck", "run", name}).code == 0; }, 30000));
+    BOOST_TEST(poll_until(
+        [&] {
+            return containers::podman({"healthcheck", "run", name}).code == 0;
+        },
+        30000));
 
     // SIGTERM to PID 1: it drains and exits 0 without an init.
     auto stopped = containers::podman({"stop", "-t", "20", name}, 60);
     BOOST_TEST(stopped.code == 0, stopped.err);
-    BOOST_TEST(inspect(name, "{{.State.ExitCode}}") == "0");
+    BOOST_TEST(containers::inspect(name, "{{.State.ExitCode}}") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call) {
@@ -205,11 +232,13 @@ BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call) {
     // name, which pg_isready and psql use as their default user.
     auto who = containers::podman({"run", "--rm", "--network", "none", "--passwd=false",
                                    "--entrypoint", "id", tools_image, "-un"});
-    BOOST_TEST(trimmed(who.out) == "nonroot", who.out << who.err);
+    BOOST_TEST(containers::trimmed(who.out) == "nonroot", who.out << who.err);
     auto r = containers::podman({"run", "--rm", "--network", "none", tools_image, "--version"});
     BOOST_TEST(r.code == 0, r.err);
-    BOOST_TEST(inspect(tools_image, "{{.Config.User}}") == "65532:65532");
-    BOOST_TEST_MESSAGE("tools image: " << std::stoll(inspect(tools_image, "{{.Size}}")) / 1000 << " kB");
+    BOOST_TEST(containers::inspect(tools_image, "{{.Config.User}}") == "65532:65532");
+    BOOST_TEST_MESSAGE("tools image: "
+                       << std::stoll(containers::inspect(tools_image, "{{.Size}}")) / 1000
+                       << " kB");
 }
 
 BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names) {
@@ -225,14 +254,15 @@ BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names) {
         std::string text((std::istreambuf_iterator<char>(in)), {});
         auto ref = text.find("\n# image: tools") != std::string::npos ? tools_image : image;
         for (const char* probe : {"readiness", "liveliness", "startup", "environ"}) {
-            auto r = containers::podman({"run", "--rm", "--network", "none", "-v",
-                                         examples + ":/etc/heartbeat:ro", ref, "check", "--config",
-                                         "/etc/heartbeat/" + entry.path().filename().string(), probe},
-                                        120);
+            auto r = containers::podman(
+                {"run", "--rm", "--network", "none", "-v", examples + ":/etc/heartbeat:ro", ref,
+                 "check", "--config", "/etc/heartbeat/" + entry.path().filename().string(), probe},
+                120);
             ++runs;
             for (const char* missing : {"cannot run", "No such file or directory"})
-                BOOST_TEST(r.out.find(missing) == std::string::npos,
-                           entry.path().filename() << " " << probe << " in " << ref << ": " << r.out);
+                BOOST_TEST(r.out.find(missing) == std::string::npos, entry.path().filename()
+                                                                         << " " << probe << " in "
+                                                                         << ref << ": " << r.out);
             BOOST_TEST((r.code == 0 || r.code == 1), r.err);
         }
     }

@@ -353,15 +353,9 @@ answer wait_for_readiness(int status, const std::string& name, bool passes, int 
     return last;
 }
 
-std::string inspect(const std::string& what, const std::string& format) {
-    auto out = containers::podman({"inspect", "--format", format, what}).out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-}
-
 /** Replaces the ConfigMap's file the way the kubelet does: a new file, renamed over the old. */
 void edit_config_map(const std::string& text) {
-    auto folder = inspect(config_volume, "{{.Mountpoint}}");
+    auto folder = containers::inspect(config_volume, "{{.Mountpoint}}");
     BOOST_TEST_REQUIRE(fs::exists(folder + "/heartbeat.yaml"),
                        "no " << folder << "/heartbeat.yaml");
     {
@@ -444,13 +438,13 @@ BOOST_AUTO_TEST_CASE(the_application_turns_ready_through_heartbeatd_and_a_config
                                                    << " s after kube play");
     // podman 4.3 turns the livenessProbe (not readiness or startup) into the container's
     // healthcheck; without systemd no timer runs it, so run it once by hand.
-    BOOST_TEST(inspect(app, "{{json .Config.Healthcheck.Test}}").find("heartbeat/liveliness") !=
-               std::string::npos);
+    BOOST_TEST(containers::inspect(app, "{{json .Config.Healthcheck.Test}}")
+                   .find("heartbeat/liveliness") != std::string::npos);
     auto health = containers::podman({"healthcheck", "run", app}, 60);
     BOOST_TEST(health.code == 0, "the application's healthcheck: " << health.out << health.err);
 
     // heartbeatd's memory in the pod, against the request the manifests make.
-    auto pid = std::stoi(inspect(sidecar, "{{.State.Pid}}"));
+    auto pid = std::stoi(containers::inspect(sidecar, "{{.State.Pid}}"));
     auto rss = resident_kib(pid);
     auto sidecar_spec = named(
         object_of(rendered, "Deployment")["spec"]["template"]["spec"]["containers"], "heartbeat");
@@ -474,7 +468,7 @@ BOOST_AUTO_TEST_CASE(the_application_turns_ready_through_heartbeatd_and_a_config
     BOOST_TEST(wait_for_readiness(200, "app", true, 60).status == 200);
 
     // An edit of the ConfigMap's file: heartbeatd reloads it, and is not restarted.
-    auto started = inspect(sidecar, "{{.State.StartedAt}} {{.RestartCount}}");
+    auto started = containers::inspect(sidecar, "{{.State.StartedAt}} {{.RestartCount}}");
     auto config = object_of(rendered, "ConfigMap")["data"]["heartbeat.yaml"].as<std::string>();
     edit_config_map(
         config +
@@ -484,7 +478,7 @@ BOOST_AUTO_TEST_CASE(the_application_turns_ready_through_heartbeatd_and_a_config
     auto logs = containers::podman({"logs", sidecar});
     BOOST_TEST((logs.out + logs.err).find("reloaded (file changed)") != std::string::npos,
                logs.err);
-    BOOST_TEST(inspect(sidecar, "{{.State.StartedAt}} {{.RestartCount}}") == started);
+    BOOST_TEST(containers::inspect(sidecar, "{{.State.StartedAt}} {{.RestartCount}}") == started);
 
     // kube down removes the pod, its containers and the emptyDir's volume. podman 4.3 keeps the
     // ConfigMap's volume (named volumes outlive their pods; its kube down has no option to remove

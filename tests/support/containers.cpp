@@ -13,7 +13,9 @@
 
 namespace heartbeat::test::containers {
 
-std::string source_dir() { return HEARTBEAT_SOURCE_DIR; }
+std::string source_dir() {
+    return HEARTBEAT_SOURCE_DIR;
+}
 
 std::map<std::string, std::string> engine_env() {
     return {{"CONTAINERS_CONF", source_dir() + "/tests/deploy/containers.conf"}};
@@ -50,8 +52,8 @@ std::string find_reason() {
     // The bases take a minute the first time (debootstrap), then come from the cache.
     auto bases = shell("bash " + source_dir() + "/scripts/container-bases.sh", 900);
     if (bases.code != 0) return "cannot make the Debian base images: " + bases.err;
-    auto trial = podman({"run", "--rm", "--network", "none", "docker.io/library/debian:12-slim",
-                         "true"});
+    auto trial =
+        podman({"run", "--rm", "--network", "none", "docker.io/library/debian:12-slim", "true"});
     if (trial.code != 0) return "podman cannot start a container here: " + trial.err;
     return "";
 }
@@ -59,9 +61,9 @@ std::string find_reason() {
 bool build(std::vector<std::string> args, const std::string& what) {
     auto r = podman(std::move(args), 1800);
     if (r.code != 0)
-        BOOST_TEST_MESSAGE("building " << what << " failed (" << r.code << "):\n"
-                                       << r.out.substr(r.out.size() > 8000 ? r.out.size() - 8000 : 0)
-                                       << r.err);
+        BOOST_TEST_MESSAGE("building "
+                           << what << " failed (" << r.code << "):\n"
+                           << r.out.substr(r.out.size() > 8000 ? r.out.size() - 8000 : 0) << r.err);
     return r.code == 0;
 }
 
@@ -83,9 +85,18 @@ bool build_test_image(const std::string& name, const std::string& tag) {
     return build({"build", "--format", "docker", "-t", tag, dir}, name);
 }
 
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::string inspect(const std::string& what, const std::string& format) {
+    return trimmed(podman({"inspect", "--format", format, what}).out);
+}
+
 bool poll_podman(const std::vector<std::string>& args, const std::string& needle, int timeout_s) {
-    return poll_until(
-        [&] { return podman(args, 30).out.find(needle) != std::string::npos; }, timeout_s * 1000);
+    return poll_until([&] { return podman(args, 30).out.find(needle) != std::string::npos; },
+                      timeout_s * 1000);
 }
 
 }  // namespace heartbeat::test::containers

@@ -10,7 +10,8 @@
 namespace heartbeat::test::containers {
 
 /** Why no container can run here (podman missing, or unable to start one), or "" when it can. The
- * first call makes the base images (scripts/container-bases.sh) and starts a throwaway container. */
+ * first call makes the base images (scripts/container-bases.sh) and starts a throwaway container.
+ */
 const std::string& unavailable_reason();
 
 /** The environment podman and podman-compose need here (CONTAINERS_CONF). */
@@ -31,6 +32,12 @@ bool build_heartbeatd(const std::string& target, const std::string& tag);
 
 /** Builds tests/deploy/images/NAME/Dockerfile as `tag`. */
 bool build_test_image(const std::string& name, const std::string& tag);
+
+/** `s` without its trailing newlines and spaces (a podman command's output, as a value). */
+std::string trimmed(std::string s);
+
+/** `podman inspect --format FORMAT WHAT`, trimmed. */
+std::string inspect(const std::string& what, const std::string& format);
 
 /** Capped waits for a container's state: a podman command's output containing `needle`. */
 bool poll_podman(const std::vector<std::string>& args, const std::string& needle, int timeout_s);
