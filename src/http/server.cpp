@@ -1,6 +1,9 @@
 #include "heartbeat/http/server.hpp"
 
 #include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -54,6 +57,16 @@ net::ip::tcp::endpoint server::bind_and_listen(const net::ip::tcp::endpoint& ep)
         // Dual stack whatever net.ipv6.bindv6only says: "[::]" takes IPv4 clients too.
         if (ep.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false));
         acceptor_.bind(ep);
+#ifdef TCP_DEFER_ACCEPT
+        // A client is handed over only once its first bytes are in (nginx's `deferred`): at the
+        // connection cap, one that has connected but not yet written cannot be evicted by a flood
+        // of newer ones before its request is read. One that never writes is handed over after
+        // this many seconds, and then has the request time like any other.
+        int defer = static_cast<int>(
+            std::chrono::ceil<std::chrono::seconds>(limits_.request_timeout).count());
+        ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+                     sizeof defer);
+#endif
         // Accepted sockets inherit these. Set before listen(), so the window scale the handshake
         // advertises fits the receive buffer.
         acceptor_.set_option(

@@ -133,7 +133,10 @@ void under_attack(target& t, const std::string& name, const std::function<void()
     int failed = 0;
     for (auto& s : samples) {
         ms.push_back(s.ms);
-        if (s.status != 200) ++failed;
+        if (s.status == 200) continue;
+        ++failed;
+        BOOST_TEST_MESSAGE(name << ": a probe answered " << s.status << " (0: no answer) after "
+                                << s.ms << " ms");
     }
     double worst = ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
     BOOST_TEST_MESSAGE(name << ": " << samples.size() << " probes in " << took.count()

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -153,6 +154,33 @@ BOOST_AUTO_TEST_CASE(at_the_cap_the_oldest_idle_connection_makes_room) {
     BOOST_TEST(read_until(b, "hello").find("hello") != std::string::npos);
     ::close(a);
     ::close(b);
+}
+
+BOOST_AUTO_TEST_CASE(at_the_cap_a_client_slow_to_write_is_not_evicted_by_newer_ones) {
+    // A probe whose thread is descheduled between connect() and send() while a flood of
+    // connections fills the cap: it must still be answered once it writes.
+    http::server_limits limits;
+    limits.max_connections = 2;
+    running_server s(limits);
+    int late = connect_loopback(s.port);
+    BOOST_TEST_REQUIRE(late >= 0);
+    std::vector<int> flood;
+    for (int i = 0; i < 4; ++i) {
+        flood.push_back(connect_loopback(s.port));
+        write_all(flood.back(), "GET / HTTP/1.1\r\nHost:");  // a head that never ends
+    }
+    // Each newer client evicts an older one: the first two are closed (capped wait).
+    auto closed = [](int fd) {
+        pollfd p{fd, POLLIN, 0};
+        char c;
+        return ::poll(&p, 1, 2000) == 1 && ::read(fd, &c, 1) <= 0;
+    };
+    BOOST_TEST_REQUIRE(closed(flood[0]));
+    BOOST_TEST_REQUIRE(closed(flood[1]));
+    write_all(late, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(read_until(late, "hello", 2000).find("hello") != std::string::npos);
+    ::close(late);
+    for (int fd : flood) ::close(fd);
 }
 
 BOOST_AUTO_TEST_CASE(at_the_cap_with_every_connection_busy_new_clients_are_turned_away) {
