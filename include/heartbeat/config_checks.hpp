@@ -1,0 +1,54 @@
+#pragma once
+// One entry of `checks:` (src/config_checks.cpp): the keys every check has, then the keys of its
+// type, read by that type's reader (src/config_check_types.cpp) through a table of check types.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heartbeat/config.hpp"
+#include "heartbeat/config_reader.hpp"
+
+namespace heartbeat::config_detail {
+
+/** `defaults:`, what a check takes when it does not set its own. */
+struct check_defaults {
+    duration timeout = std::chrono::seconds(1);
+    duration interval = std::chrono::seconds(10);
+    int failure_threshold = 1;
+    int success_threshold = 1;
+};
+
+/** The keys of one check as its mapping gave them, for its type's reader. */
+struct check_keys {
+    config_reader& reader;
+    const YAML::Node& check;  // the check's mapping: a missing key is reported at its start
+    std::string label;        // "check 'db'", or "a check" without a valid name
+    std::string_view type;
+    std::map<std::string, YAML::Node> values;
+
+    /** The key's value; reports it missing when absent. */
+    const YAML::Node* required(std::string_view key);
+    /** The key's value, or nullptr when absent. */
+    const YAML::Node* optional(std::string_view key) const;
+};
+
+using check_spec = decltype(check_config::spec);
+
+/** A check type: its name, the keys it takes beyond the common ones, and how it reads them. */
+struct check_type {
+    std::string_view name;
+    std::vector<std::string_view> keys;
+    check_spec (*read)(check_keys& keys);
+};
+
+/** tcp, http, exec and file, in this order (the order of check_config::spec). */
+const std::vector<check_type>& check_types();
+
+/** One item of `checks:`, or nullopt when it has an error (each reported to `reader`). */
+std::optional<check_config> read_check(config_reader& reader, const YAML::Node& n,
+                                       const check_defaults& d);
+
+}  // namespace heartbeat::config_detail

@@ -1,0 +1,194 @@
+#include "heartbeat/config_checks.hpp"
+
+#include "heartbeat/url.hpp"
+
+namespace heartbeat::config_detail {
+
+const YAML::Node* check_keys::required(std::string_view key) {
+    auto it = values.find(std::string(key));
+    if (it != values.end()) return &it->second;
+    reader.error(check.Mark(),
+                 fmt::format("missing required key '{}' in {} ({} check)", key, label, type));
+    return nullptr;
+}
+
+const YAML::Node* check_keys::optional(std::string_view key) const {
+    auto it = values.find(std::string(key));
+    return it == values.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+const std::vector<std::string_view> common_keys = {
+    "name",   "type", "probes", "timeout", "interval", "failure_threshold", "success_threshold",
+    "enabled"};
+
+std::vector<std::string_view> type_names() {
+    std::vector<std::string_view> names;
+    for (const auto& t : check_types()) names.push_back(t.name);
+    return names;
+}
+
+/** The check's name, checked; "" when missing or invalid (reported). */
+std::string read_name(config_reader& r, const YAML::Node& n) {
+    YAML::Node name_node = n["name"];
+    if (!name_node.IsDefined()) {
+        r.error(n.Mark(), "missing required key 'name' in this check");
+        return "";
+    }
+    auto name = r.string_value(name_node, "name");
+    if (!name) return "";
+    bool valid = std::all_of(name->begin(), name->end(), [](unsigned char ch) {
+        return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+    });
+    if (!valid || name->size() > 128) {
+        r.error(name_node.Mark(),
+                fmt::format("check name '{}' may only use letters, digits, '_', '-' and '.' "
+                            "(at most 128)",
+                            shorten(*name)));
+        return "";
+    }
+    return *name;
+}
+
+/** The index of the check's type in check_types(), or nullopt (reported). */
+std::optional<std::size_t> read_type(config_reader& r, const YAML::Node& n,
+                                     const std::string& label) {
+    YAML::Node type_node = n["type"];
+    if (!type_node.IsDefined()) {
+        r.error(
+            n.Mark(),
+            fmt::format("missing required key 'type' in {}: one of tcp, http, exec, file", label));
+        return std::nullopt;
+    }
+    auto type = r.string_value(type_node, "type");
+    if (!type) return std::nullopt;
+    auto names = type_names();
+    auto it = std::find(names.begin(), names.end(), *type);
+    if (it != names.end()) return static_cast<std::size_t>(it - names.begin());
+    r.error(type_node.Mark(),
+            fmt::format("unknown check type '{}' in {}: use tcp, http, exec or file{}",
+                        shorten(*type), label, did_you_mean(*type, names)));
+    return std::nullopt;
+}
+
+void read_probes(config_reader& r, const YAML::Node& v, const std::string& label, check_config& c) {
+    auto list = r.string_list(v, "probes");
+    if (!list) return;
+    c.probes.clear();
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        auto p = parse_probe((*list)[i]);
+        auto mark = v.IsSequence() ? v[i].Mark() : v.Mark();
+        if (!p)
+            r.error(mark,
+                    fmt::format("unknown probe '{}' in {}: use readiness, liveliness, startup "
+                                "or environ{}",
+                                shorten((*list)[i]), label,
+                                did_you_mean((*list)[i], {"readiness", "liveliness", "liveness",
+                                                          "startup", "environ"})));
+        else
+            c.probes.insert(*p);
+    }
+    if (list->empty())
+        r.error(v.Mark(), fmt::format("'probes' of {} is empty: name at least one probe (to switch "
+                                      "the check off, write enabled: false)",
+                                      label));
+}
+
+/** The keys every check has but name and type. */
+void read_common_keys(config_reader& r, const std::map<std::string, YAML::Node>& values,
+                      const std::string& label, check_config& c) {
+    for (auto& [key, v] : values) {
+        if (key == "probes") {
+            read_probes(r, v, label, c);
+        } else if (key == "timeout") {
+            if (auto t = r.duration_value(v, key, false)) c.timeout = *t;
+        } else if (key == "interval") {
+            if (auto t = r.duration_value(v, key, true)) c.interval = *t;
+        } else if (key == "failure_threshold") {
+            if (auto t = r.int_value(v, key, 1, 1000)) c.failure_threshold = static_cast<int>(*t);
+        } else if (key == "success_threshold") {
+            if (auto t = r.int_value(v, key, 1, 1000)) c.success_threshold = static_cast<int>(*t);
+        } else if (key == "enabled") {
+            if (auto b = r.bool_value(v, key)) c.enabled = *b;
+        }
+    }
+}
+
+/** Every key of the check's mapping that belongs to it; reports the others. Without a known
+ * type, every type's keys belong. */
+std::map<std::string, YAML::Node> collect_keys(config_reader& r, const YAML::Node& n,
+                                               std::optional<std::size_t> type_index,
+                                               const std::string& label) {
+    std::vector<std::string_view> allowed = common_keys, elsewhere;
+    const auto& types = check_types();
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        auto& target = (!type_index || *type_index == i) ? allowed : elsewhere;
+        target.insert(target.end(), types[i].keys.begin(), types[i].keys.end());
+    }
+    std::string hint =
+        type_index ? fmt::format("to a {} check ({})", types[*type_index].name, label) : "";
+    std::map<std::string, YAML::Node> values;
+    r.for_each_key(
+        n, allowed, "in " + label,
+        [&](const std::string& key, const YAML::Node& v) { values[key] = v; }, elsewhere, hint);
+    return values;
+}
+
+/** Warnings for known probe pitfalls (SPEC 2.1). */
+void warn_pitfalls(config_reader& r, const check_config& c, const YAML::Node& n) {
+    if (c.probes.count(probe::liveliness)) {
+        std::string host;
+        if (auto* t = std::get_if<tcp_spec>(&c.spec)) host = t->host;
+        if (auto* h = std::get_if<http_spec>(&c.spec))
+            if (auto u = parse_url(h->url)) host = u->host;
+        if (!host.empty() && !is_loopback_host(host))
+            r.warn(
+                n.Mark(),
+                fmt::format("check '{}' is a liveliness check that reaches another host ({}): when "
+                            "that host is down, every pod restarts; check it in readiness instead",
+                            c.name, host));
+    }
+    if (c.interval.count() > 0 && c.timeout >= c.interval)
+        r.warn(n.Mark(),
+               fmt::format(
+                   "check '{}' has a timeout ({}) not shorter than its interval ({}): runs will "
+                   "be back to back",
+                   c.name, format_duration(c.timeout), format_duration(c.interval)));
+}
+
+}  // namespace
+
+std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
+                                       const check_defaults& d) {
+    if (!n.IsMap()) {
+        r.error(n.Mark(),
+                "each item of 'checks' must be a mapping with at least 'name' and 'type'");
+        return std::nullopt;
+    }
+    check_config c;
+    c.line = n.Mark().line + 1;
+    c.timeout = d.timeout;
+    c.interval = d.interval;
+    c.failure_threshold = d.failure_threshold;
+    c.success_threshold = d.success_threshold;
+    std::size_t errors_before = r.error_count();
+
+    // The name and type come first: they decide which keys belong and how to label problems.
+    c.name = read_name(r, n);
+    std::string label = c.name.empty() ? "a check" : fmt::format("check '{}'", c.name);
+    auto type_index = read_type(r, n, label);
+    check_keys keys{r, n, label, {}, collect_keys(r, n, type_index, label)};
+    read_common_keys(r, keys.values, label, c);
+    if (type_index) {
+        const auto& type = check_types()[*type_index];
+        keys.type = type.name;
+        c.spec = type.read(keys);
+    }
+    if (r.error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
+
+    warn_pitfalls(r, c, n);
+    return c;
+}
+
+}  // namespace heartbeat::config_detail
