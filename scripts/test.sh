@@ -17,6 +17,12 @@ run_suite() {
     echo "== $name: test" >&2
     (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600 -LE deploy \
         ${ctest_label:+-L "$ctest_label"})
+    skip_reasons "$dir"
+}
+
+# CTest prints "Skipped" but not why: the test programs print each reason as "SKIPPED case: why".
+skip_reasons() {
+    grep -h '^SKIPPED ' "$1/Testing/Temporary/LastTest.log" >&2 || true
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
@@ -28,3 +34,4 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 ctest_label=threads run_suite tsan -DCMAKE_BUILD_TYPE=Debug -DHEARTBEAT_TSAN=ON
 echo "== deploy: test" >&2
 (cd "$root/build/test" && ctest --output-on-failure -L deploy)
+skip_reasons "$root/build/test"
