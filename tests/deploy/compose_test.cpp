@@ -291,7 +291,7 @@ std::string node_missing() {
     return containers::program("node").empty() ? "node is not installed" : "";
 }
 
-BOOST_AUTO_TEST_CASE(docker_compose_accepts_it, *skip_unless(docker_compose_missing)) {
+BOOST_AUTO_TEST_CASE(docker_compose_accepts_it, *skip_if(docker_compose_missing)) {
     temp_dir bad;
     auto misspelt = misspelt_compose(bad);
     auto docker_compose = containers::program("docker-compose");
@@ -301,7 +301,7 @@ BOOST_AUTO_TEST_CASE(docker_compose_accepts_it, *skip_unless(docker_compose_miss
     BOOST_TEST(refused.code != 0);
 }
 
-BOOST_AUTO_TEST_CASE(the_compose_schema_accepts_it, *skip_unless(node_missing)) {
+BOOST_AUTO_TEST_CASE(the_compose_schema_accepts_it, *skip_if(node_missing)) {
     temp_dir bad;
     auto misspelt = misspelt_compose(bad);
     const std::string deploy = containers::source_dir() + "/tests/deploy";
@@ -326,7 +326,7 @@ std::string stack_impossible() {
 }
 
 BOOST_AUTO_TEST_CASE(the_stack_turns_healthy_follows_the_database_and_leaves_nothing,
-                     *skip_unless(stack_impossible)) {
+                     *skip_if(stack_impossible)) {
     auto start = std::chrono::steady_clock::now();
     BOOST_TEST_REQUIRE(containers::build_heartbeatd("runtime", heartbeat_image));
     BOOST_TEST_REQUIRE(containers::build_test_image("app", app_image));

@@ -221,8 +221,7 @@ checks:
     BOOST_TEST(containers::inspect(name, "{{.State.ExitCode}}") == "0");
 }
 
-BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call,
-                     *skip_if(podman_missing)) {
+BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call, *skip_if(podman_missing)) {
     BOOST_REQUIRE(containers::build_heartbeatd("tools", tools_image));
     for (const char* program : {"pg_isready", "redis-cli", "mysqladmin", "curl"}) {
         auto r = containers::podman({"run", "--rm", "--network", "none", "--entrypoint", program,
@@ -242,8 +241,7 @@ BOOST_AUTO_TEST_CASE(the_tools_image_has_the_clients_exec_checks_call,
                        << " kB");
 }
 
-BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names,
-                     *skip_if(podman_missing)) {
+BOOST_AUTO_TEST_CASE(every_bundled_config_runs_in_the_image_it_names, *skip_if(podman_missing)) {
     // Each example runs in the default image unless its header says `# image: tools`. Without a
     // network its hosts cannot be reached, but no check may fail for want of a program.
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", image));

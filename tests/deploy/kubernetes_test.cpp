@@ -111,7 +111,7 @@ void check_app_probes(const YAML::Node& app) {
 BOOST_AUTO_TEST_SUITE(manifests)
 
 BOOST_AUTO_TEST_CASE(both_variants_render_and_validate_against_the_kubernetes_schemas,
-                     *skip_unless(tools_missing)) {
+                     *skip_if(tools_missing)) {
     temp_dir dir;
     for (const auto& source : {kube_dir, variant_dir}) {
         auto file = dir.write("rendered.yaml", kustomize(source));
@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(both_variants_render_and_validate_against_the_kubernetes_sc
 }
 
 BOOST_AUTO_TEST_CASE(the_validator_refuses_a_misspelt_field_and_a_wrong_type,
-                     *skip_unless(tools_missing)) {
+                     *skip_if(tools_missing)) {
     temp_dir dir;
     auto rendered = kustomize(kube_dir);
     auto typo =
@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(the_validator_refuses_a_misspelt_field_and_a_wrong_type,
 }
 
 BOOST_AUTO_TEST_CASE(heartbeatd_is_a_native_sidecar_with_its_config_as_a_folder,
-                     *skip_unless(tools_missing)) {
+                     *skip_if(tools_missing)) {
     auto rendered = kustomize(kube_dir);
     auto spec = object_of(rendered, "Deployment")["spec"]["template"]["spec"];
     auto sidecar = named(spec["initContainers"], "heartbeat");
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(heartbeatd_is_a_native_sidecar_with_its_config_as_a_folder,
 }
 
 BOOST_AUTO_TEST_CASE(the_configmap_is_the_example_config_and_heartbeatd_accepts_it,
-                     *skip_unless(tools_missing)) {
+                     *skip_if(tools_missing)) {
     auto config =
         object_of(kustomize(kube_dir), "ConfigMap")["data"]["heartbeat.yaml"].as<std::string>();
     auto example = read_file(containers::source_dir() + "/config/examples/kubernetes.yaml");
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(the_configmap_is_the_example_config_and_heartbeatd_accepts_
 }
 
 BOOST_AUTO_TEST_CASE(the_variant_before_1_29_is_a_classic_second_container,
-                     *skip_unless(tools_missing)) {
+                     *skip_if(tools_missing)) {
     auto spec = object_of(kustomize(variant_dir), "Deployment")["spec"]["template"]["spec"];
     BOOST_TEST(!spec["initContainers"].IsDefined());
     auto sidecar = named(spec["containers"], "heartbeat");
@@ -372,7 +372,7 @@ BOOST_AUTO_TEST_SUITE(pod)
 // podman 4.3 knows no native sidecar: it refuses probes on an init container, and runs an init
 // container to its exit before the application's. This case records what the engine does with the
 // native manifests, so that a podman that can run them shows it; the classic variant is the run.
-BOOST_AUTO_TEST_CASE(what_podman_does_with_the_native_sidecar, *skip_unless(pod_unavailable)) {
+BOOST_AUTO_TEST_CASE(what_podman_does_with_the_native_sidecar, *skip_if(pod_unavailable)) {
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", heartbeat_image));
     BOOST_REQUIRE(containers::build_test_image("app", app_image));
     temp_dir dir;
@@ -397,7 +397,7 @@ BOOST_AUTO_TEST_CASE(what_podman_does_with_the_native_sidecar, *skip_unless(pod_
 }
 
 BOOST_AUTO_TEST_CASE(the_application_turns_ready_through_heartbeatd_and_a_configmap_edit_reloads,
-                     *skip_unless(pod_unavailable)) {
+                     *skip_if(pod_unavailable)) {
     auto start = std::chrono::steady_clock::now();
     BOOST_REQUIRE(containers::build_heartbeatd("runtime", heartbeat_image));
     BOOST_REQUIRE(containers::build_test_image("app", app_image));

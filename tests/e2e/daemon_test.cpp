@@ -231,7 +231,7 @@ std::string default_config_present() {
 }  // namespace
 
 // Only meaningful where the default path is absent, as on build machines.
-BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks, *skip_unless(default_config_present)) {
+BOOST_AUTO_TEST_CASE(no_config_anywhere_runs_with_no_checks, *skip_if(default_config_present)) {
     child c({HEARTBEAT_BINARY, "serve", "--listen", "127.0.0.1:0"}, {{"HEARTBEAT_CONFIG", ""}});
     BOOST_TEST(c.wait_for_line(std::regex("no config file")).has_value());
     auto m = c.wait_for_line(std::regex("listening on 127\\.0\\.0\\.1:(\\d+)"));
@@ -450,7 +450,7 @@ std::string silent_dns_impossible() {
 // The check runs in a mount namespace whose /etc/resolv.conf names a loopback "DNS server" that
 // swallows every query. Needs root (CI and build machines have it); skipped otherwise.
 BOOST_AUTO_TEST_CASE(a_dns_server_that_never_answers_cannot_hold_a_run_or_the_exit,
-                     *skip_unless(silent_dns_impossible)) {
+                     *skip_if(silent_dns_impossible)) {
     int udp = silent_dns_socket();
     BOOST_TEST_REQUIRE(udp >= 0);
     temp_dir dir;

@@ -12,7 +12,7 @@ std::set<boost::unit_test::test_unit_id>& skipped_ids() {
 }
 }  // namespace
 
-boost::unit_test::decorator::precondition skip_unless(std::function<std::string()> why_not) {
+boost::unit_test::decorator::precondition skip_if(std::function<std::string()> why_not) {
     return boost::unit_test::precondition(
         [why_not](boost::unit_test::test_unit_id) -> boost::test_tools::assertion_result {
             auto why = why_not();

@@ -15,10 +15,10 @@ namespace heartbeat::test {
 inline constexpr int skip_exit_code = 77;
 
 /**
- * A decorator, `*skip_unless(why_not)`: the test case runs when `why_not()` returns "", and is
- * skipped with that reason otherwise. `why_not` is called only when the case is about to run.
+ * A decorator, `*skip_if(why_not)`: the test case is skipped when `why_not()` gives a reason,
+ * and runs when it gives "". `why_not` is called only when the case is about to run.
  */
-boost::unit_test::decorator::precondition skip_unless(std::function<std::string()> why_not);
+boost::unit_test::decorator::precondition skip_if(std::function<std::string()> why_not);
 
 /**
  * Ends the running test case as skipped, for a reason known only once it has started (then
