@@ -18,6 +18,7 @@
 #include "heartbeat/checks/http.hpp"
 #include "heartbeat/config_watch.hpp"
 #include "heartbeat/deadline.hpp"
+#include "heartbeat/dispatch.hpp"
 #include "heartbeat/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/http/server.hpp"

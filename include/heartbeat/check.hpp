@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -34,11 +33,5 @@ struct run_context {
     net::thread_pool* blocking_pool = nullptr;  // for calls that can block (stat on a hung mount)
     process_reaper* reaper = nullptr;           // for exec checks
 };
-
-/** Runs one check once, bounded by its timeout whatever the target does; times the run. */
-net::awaitable<check_result> run_check(check_config cfg, run_context ctx);
-
-/** "timed out after 500ms" plus what it was doing. */
-std::string timed_out_message(duration timeout, std::string_view doing);
 
 }  // namespace heartbeat

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +38,10 @@ struct status_match {
     bool operator==(const status_match&) const = default;
 };
 
+class tls_slot;  // heartbeat/net/tls.hpp
+/** A new, empty place for the TLS context of one http check definition. */
+std::shared_ptr<tls_slot> new_tls_slot();
+
 /** `type: http` — one request, no redirects followed. */
 struct http_spec {
     std::string url;
@@ -46,6 +51,9 @@ struct http_spec {
     std::optional<std::string> expect_body;
     bool tls_verify = true;
     std::optional<std::string> ca_file;
+    // Not configuration: made with each parsed definition and shared by its copies, so that the
+    // TLS context is built once per definition (see tls_slot) and a reload keeps it with the check.
+    std::shared_ptr<tls_slot> tls = new_tls_slot();
 };
 
 /** `type: exec` — a command, as argv or through `/bin/sh -c`. */

@@ -4,7 +4,6 @@
 #include <optional>
 #include <utility>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
 #include "heartbeat/asio.hpp"
@@ -48,19 +47,5 @@ net::awaitable<std::optional<T>> offload_until(net::thread_pool& pool,
     co_await slot->signal.async_wait(use_nothrow);
     co_return std::move(slot->value);
 }
-
-/** The endpoints of a name, or an error; `timed_out` when the deadline came first. */
-struct resolve_outcome {
-    boost::system::error_code ec;
-    net::ip::tcp::resolver::results_type endpoints;
-    bool timed_out = false;
-};
-
-/**
- * Resolves `host` without letting a slow resolver hold the caller past `deadline`.
- * A literal address needs no lookup and is answered at once.
- */
-net::awaitable<resolve_outcome> resolve_until(std::string host, std::string service,
-                                              steady_clock::time_point deadline);
 
 }  // namespace heartbeat

@@ -11,7 +11,6 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/json/parse.hpp>
 
-#include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/process.hpp"
 
 namespace heartbeat {
@@ -92,7 +91,51 @@ std::string spawn_failure_message(const exec_spec& spec, int error) {
     return fmt::format("cannot run {}: {}", spec.argv[0], why);
 }
 
+/** A run cut at its deadline, with the last line it wrote (stderr's first). */
+check_result timed_out(duration timeout, std::string_view out, std::string_view err) {
+    auto r = failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
+                                 format_duration(timeout)));
+    auto line = last_line(err);
+    if (line.empty()) line = last_line(out);
+    if (!line.empty()) r.message += "; last output: " + line;
+    return r;
+}
+
+/** A JSON object on stdout, whose keys are data for the answer; nullopt for any other output. */
+std::optional<json::object> json_object_of(std::string_view out) {
+    auto first = out.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || out[first] != '{') return std::nullopt;
+    boost::system::error_code ec;
+    auto v = json::parse(out, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return std::move(v.as_object());
+}
+
 }  // namespace
+
+check_result judge_exec(const exec_spec& spec, int status, std::string_view out,
+                        std::string_view err) {
+    check_result r;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.ok = code == spec.expect_exit;
+    r.facts["exit_code"] = WIFEXITED(status) ? json::value(code) : json::value(nullptr);
+
+    // A JSON object on stdout is data for the answer; any other output is text for the message.
+    auto data = json_object_of(out);
+    if (data) r.data = std::move(*data);
+    std::string out_line = data ? std::string() : last_line(out);
+    std::string err_line = last_line(err);
+    std::string line = r.ok ? (!out_line.empty() ? out_line : err_line)
+                            : (!err_line.empty() ? err_line : out_line);
+    if (r.ok) {
+        r.message = line.empty() ? "ok" : line;
+    } else {
+        r.message =
+            fmt::format("{}, expected exit code {}", describe_status(status), spec.expect_exit);
+        if (!line.empty()) r.message += ": " + line;
+    }
+    return r;
+}
 
 net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
                                       steady_clock::time_point deadline, run_context ctx) {
@@ -141,46 +184,11 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
         // stopping): either way the group is terminated and reaped, without holding up the answer.
         net::co_spawn(ex, terminate_group(reaper, child.pid, run_id), net::detached);
         if (outcome.index() == 0) co_return failure("run cancelled");
-        auto r =
-            failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
-                                format_duration(timeout)));
-        if (auto line = last_line(*err_text); !line.empty())
-            r.message += "; last output: " + line;
-        else if (auto l2 = last_line(*out_text); !l2.empty())
-            r.message += "; last output: " + l2;
-        co_return r;
+        co_return timed_out(timeout, *out_text, *err_text);
     }
     reaper->forget(child.pid);
 
-    check_result r;
-    int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-    r.ok = code == spec.expect_exit;
-    r.facts["exit_code"] = WIFEXITED(*status) ? json::value(code) : json::value(nullptr);
-
-    // A JSON object on stdout is data for the answer; any other output is text for the message.
-    std::string_view stdout_view = *out_text;
-    bool stdout_is_json = false;
-    auto first = stdout_view.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && stdout_view[first] == '{') {
-        boost::system::error_code jec;
-        auto v = json::parse(stdout_view, jec);
-        if (!jec && v.is_object()) {
-            stdout_is_json = true;
-            for (auto& [k, val] : v.as_object()) r.data[k] = val;
-        }
-    }
-    std::string out_line = stdout_is_json ? std::string() : last_line(*out_text);
-    std::string err_line = last_line(*err_text);
-    std::string line = r.ok ? (!out_line.empty() ? out_line : err_line)
-                            : (!err_line.empty() ? err_line : out_line);
-    if (r.ok) {
-        r.message = line.empty() ? "ok" : line;
-    } else {
-        r.message =
-            fmt::format("{}, expected exit code {}", describe_status(*status), spec.expect_exit);
-        if (!line.empty()) r.message += ": " + line;
-    }
-    co_return r;
+    co_return judge_exec(spec, *status, *out_text, *err_text);
 }
 
 }  // namespace heartbeat

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "heartbeat/deadline.hpp"
+#include "heartbeat/text.hpp"
 
 namespace heartbeat {
 

@@ -1,10 +1,9 @@
 #include "heartbeat/checks/http.hpp"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <algorithm>
 
 #include <fmt/format.h>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -13,15 +12,16 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "heartbeat/checks/tcp.hpp"
-#include "heartbeat/deadline.hpp"
+#include "heartbeat/net/connect.hpp"
+#include "heartbeat/net/resolve.hpp"
+#include "heartbeat/net/tls.hpp"
+#include "heartbeat/text.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-namespace ssl = boost::asio::ssl;
 
 namespace {
 
@@ -37,181 +37,178 @@ std::string expected_statuses(const std::vector<status_match>& expect) {
     return out;
 }
 
-/** What one exchange produced: status, body (capped), or an error in words. */
-struct exchange {
-    int status = 0;
-    std::string body;
-    std::string error;  // empty when a response arrived
+bool status_expected(const std::vector<status_match>& expect, int status) {
+    if (expect.empty()) return status >= 200 && status <= 399;
+    return std::any_of(expect.begin(), expect.end(),
+                       [&](const status_match& m) { return m.matches(status); });
+}
+
+}  // namespace
+
+check_result judge_http(const http_spec& spec, const http_exchange& got) {
+    auto u = parse_url(spec.url);
+    if (!u) return failure("bad url");  // refused at load; kept for safety
+    const std::string shown = u->redacted();
+    check_result r;
+    r.facts["status_code"] = got.status;
+    if (!status_expected(spec.expect_status, got.status)) {
+        r.message = fmt::format("{} {}: status {}, expected {}", spec.method, shown, got.status,
+                                expected_statuses(spec.expect_status));
+        return r;
+    }
+    if (spec.expect_body && got.body.find(*spec.expect_body) == std::string::npos) {
+        r.message =
+            fmt::format("{} {}: status {} but the body{} does not contain '{}': got '{}'",
+                        spec.method, shown, got.status, got.truncated ? " (first 64 KiB)" : "",
+                        printable(*spec.expect_body), printable(got.body));
+        return r;
+    }
+    r.ok = true;
+    r.message = "ok";
+    return r;
+}
+
+namespace {
+
+using request = bhttp::request<bhttp::empty_body>;
+
+/** What the I/O of one run came to: a response received, or why none was. */
+struct received {
+    std::string error;  // empty when `exchange` holds a response
+    http_exchange exchange;
 };
 
-/** A failed I/O step in words: "timed out after 1s <while>" for the deadline, else "<doing>:
- * <reason>". */
+received failed(std::string why) {
+    return {std::move(why), {}};
+}
+
+/** Everything one run needs, gathered before any I/O. */
+struct call {
+    url target;
+    std::string shown;  // the URL as it may be shown: never its user-info
+    request req;
+    bool head = false;
+    bool verify = true;
+    duration timeout{};
+    steady_clock::time_point deadline;
+};
+
+/** A failed I/O step in words: "timed out after 1s <doing>" at the deadline, else "<doing>: why".
+ */
 std::string step_failure(const boost::system::error_code& ec, duration timeout,
-                         const std::string& while_, const std::string& doing) {
-    if (ec == beast::error::timeout) return timed_out_message(timeout, while_);
+                         const std::string& doing) {
+    if (ec == beast::error::timeout) return timed_out_message(timeout, doing);
     return fmt::format("{}: {}", doing, describe(ec));
+}
+
+request make_request(const http_spec& spec, const url& u) {
+    request req{spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u.target, 11};
+    bool default_port = u.port == (u.tls ? 443 : 80);
+    bool v6 = u.host.find(':') != std::string::npos;
+    std::string host_header = v6 ? "[" + u.host + "]" : u.host;
+    if (!default_port) host_header += ":" + std::to_string(u.port);
+    req.set(bhttp::field::host, host_header);
+    req.set(bhttp::field::user_agent, "heartbeatd/" HEARTBEAT_VERSION);
+    req.set(bhttp::field::accept, "*/*");
+    req.set(bhttp::field::connection, "close");
+    if (u.has_userinfo)
+        req.set(bhttp::field::authorization, "Basic " + basic_credentials(u.userinfo));
+    for (const auto& [k, v] : spec.headers) req.set(k, v);
+    return req;
+}
+
+/** Reads the body into `got` until its end or the 64 KiB cap; an error in words, or "". */
+template <class Stream>
+net::awaitable<std::string> read_body(Stream& stream, beast::flat_buffer& buffer,
+                                      bhttp::response_parser<bhttp::buffer_body>& parser,
+                                      http_exchange& got, duration timeout, std::string shown) {
+    char chunk[8192];
+    while (!parser.is_done() && got.body.size() < body_cap) {
+        std::size_t room = std::min(sizeof chunk, body_cap - got.body.size());
+        parser.get().body().data = chunk;
+        parser.get().body().size = room;
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+        got.body.append(chunk, room - parser.get().body().size);
+        if (ec == bhttp::error::need_buffer) continue;
+        if (ec) co_return step_failure(ec, timeout, "reading the body of " + shown);
+    }
+    co_return std::string();
 }
 
 /** Sends the request and reads the response head and at most 64 KiB of body, on any stream. */
 template <class Stream>
-net::awaitable<exchange> talk(Stream& stream, const bhttp::request<bhttp::empty_body>& req,
-                              bool head, duration timeout, const std::string& shown) {
-    exchange x;
-    auto [wec, wn] = co_await bhttp::async_write(stream, req, use_nothrow);
-    if (wec) {
-        x.error = step_failure(wec, timeout, "sending the request to " + shown,
-                               "sending the request to " + shown);
-        co_return x;
-    }
+net::awaitable<received> talk(Stream& stream, call c) {
+    auto [wec, wn] = co_await bhttp::async_write(stream, c.req, use_nothrow);
+    if (wec) co_return failed(step_failure(wec, c.timeout, "sending the request to " + c.shown));
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(boost::none);  // we stop reading at our own cap instead of failing
-    if (head) parser.skip(true);
+    if (c.head) parser.skip(true);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
-    if (hec) {
-        x.error = step_failure(hec, timeout, "waiting for the response of " + shown,
-                               "reading the response of " + shown);
-        co_return x;
-    }
-    x.status = static_cast<int>(parser.get().result_int());
-    char chunk[8192];
-    while (!parser.is_done() && x.body.size() < body_cap) {
-        parser.get().body().data = chunk;
-        parser.get().body().size = std::min(sizeof chunk, body_cap - x.body.size());
-        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
-        x.body.append(chunk,
-                      std::min(sizeof chunk, body_cap - x.body.size()) - parser.get().body().size);
-        if (rec == bhttp::error::need_buffer) continue;
-        if (rec) {
-            x.error = step_failure(rec, timeout, "reading the body of " + shown,
-                                   "reading the body of " + shown);
-            co_return x;
-        }
-    }
-    co_return x;
+    if (hec == beast::error::timeout)
+        co_return failed(timed_out_message(c.timeout, "waiting for the response of " + c.shown));
+    if (hec) co_return failed(step_failure(hec, c.timeout, "reading the response of " + c.shown));
+    received r;
+    r.exchange.status = static_cast<int>(parser.get().result_int());
+    r.error = co_await read_body(stream, buffer, parser, r.exchange, c.timeout, c.shown);
+    r.exchange.truncated = r.exchange.body.size() >= body_cap;
+    co_return r;
 }
 
-std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
-    long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK)
-        return fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(verify));
-    std::string text = ec.message();
-    if (ec.category() == net::error::get_ssl_category()) {
-        char buf[256];
-        ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof buf);
-        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
-        if (reason) text = reason;
-    }
-    return text;
+net::awaitable<received> over_tcp(call c, net::ip::tcp::resolver::results_type endpoints) {
+    beast::tcp_stream stream(co_await net::this_coro::executor);
+    if (auto why = co_await connect_until(stream, endpoints, c.deadline, c.timeout, c.shown);
+        !why.empty())
+        co_return failed(why);
+    co_return co_await talk(stream, std::move(c));
+}
+
+net::awaitable<received> over_tls(call c, net::ip::tcp::resolver::results_type endpoints,
+                                  std::shared_ptr<ssl::context> tls) {
+    beast::ssl_stream<beast::tcp_stream> stream(co_await net::this_coro::executor, *tls);
+    expect_peer(stream.native_handle(), c.target.host, c.verify);
+    if (auto why = co_await connect_until(beast::get_lowest_layer(stream), endpoints, c.deadline,
+                                          c.timeout, c.shown);
+        !why.empty())
+        co_return failed(why);
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
+    if (hec == beast::error::timeout)
+        co_return failed(timed_out_message(c.timeout, "in the TLS handshake with " + c.shown));
+    if (hec)
+        co_return failed(fmt::format("TLS handshake with {}: {}", c.shown,
+                                     tls_error(hec, stream.native_handle())));
+    // No TLS close_notify exchange: the connection is ours to drop, and a peer that stalls it must
+    // not cost time.
+    co_return co_await talk(stream, std::move(c));
 }
 
 }  // namespace
 
 net::awaitable<check_result> run_http(http_spec spec, duration timeout,
                                       steady_clock::time_point deadline) {
-    auto ex = co_await net::this_coro::executor;
     auto u = parse_url(spec.url);
     if (!u) co_return failure("bad url");  // refused at load; kept for safety
-    // The URL as it may be shown: never its user-info.
-    const std::string shown = u->redacted();
+    call c{*u,      u->redacted(), make_request(spec, *u), spec.method == "HEAD", spec.tls_verify,
+           timeout, deadline};
 
     // Resolve, never past the deadline.
     auto resolved = co_await resolve_until(u->host, std::to_string(u->port), deadline);
     if (auto why = resolve_failure(resolved, timeout, u->host); !why.empty())
         co_return failure(why);
 
-    bhttp::request<bhttp::empty_body> req{
-        spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u->target, 11};
-    bool default_port = u->port == (u->tls ? 443 : 80);
-    bool v6 = u->host.find(':') != std::string::npos;
-    std::string host_header = v6 ? "[" + u->host + "]" : u->host;
-    if (!default_port) host_header += ":" + std::to_string(u->port);
-    req.set(bhttp::field::host, host_header);
-    req.set(bhttp::field::user_agent, "heartbeatd/" HEARTBEAT_VERSION);
-    req.set(bhttp::field::accept, "*/*");
-    req.set(bhttp::field::connection, "close");
-    if (u->has_userinfo)
-        req.set(bhttp::field::authorization, "Basic " + basic_credentials(u->userinfo));
-    for (const auto& [k, v] : spec.headers) req.set(k, v);
-    bool head = spec.method == "HEAD";
-
-    exchange x;
+    received got;
     if (!u->tls) {
-        beast::tcp_stream stream(ex);
-        if (auto why = co_await connect_until(stream, resolved.endpoints, deadline, timeout, shown);
-            !why.empty())
-            co_return failure(why);
-        x = co_await talk(stream, req, head, timeout, shown);
+        got = co_await over_tcp(std::move(c), resolved.endpoints);
     } else {
-        ssl::context tls(ssl::context::tls_client);
-        tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3);
-        boost::system::error_code cec2;
-        if (spec.tls_verify) {
-            if (spec.ca_file)
-                tls.load_verify_file(*spec.ca_file, cec2);
-            else
-                tls.set_default_verify_paths(cec2);
-            if (cec2)
-                co_return failure(fmt::format("cannot load CA certificates{}: {}",
-                                              spec.ca_file ? " from " + *spec.ca_file : "",
-                                              describe(cec2)));
-            tls.set_verify_mode(ssl::verify_peer);
-        } else {
-            tls.set_verify_mode(ssl::verify_none);
-        }
-        beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
-        boost::system::error_code literal_ec;
-        net::ip::make_address(u->host, literal_ec);
-        bool is_literal = !literal_ec;
-        if (!is_literal)
-            SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());  // SNI: names only
-        if (spec.tls_verify) {
-            // The certificate must name the host: a DNS name, or an IP address for a literal.
-            X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
-            if (is_literal)
-                X509_VERIFY_PARAM_set1_ip_asc(param, u->host.c_str());
-            else
-                X509_VERIFY_PARAM_set1_host(param, u->host.c_str(), 0);
-        }
-        if (auto why = co_await connect_until(beast::get_lowest_layer(stream), resolved.endpoints,
-                                              deadline, timeout, shown);
-            !why.empty())
-            co_return failure(why);
-        auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
-        if (hec == beast::error::timeout)
-            co_return failure(timed_out_message(timeout, "in the TLS handshake with " + shown));
-        if (hec)
-            co_return failure(fmt::format("TLS handshake with {}: {}", shown,
-                                          tls_error(hec, stream.native_handle())));
-        x = co_await talk(stream, req, head, timeout, shown);
-        // No TLS close_notify exchange: the connection is ours to drop, and a peer that stalls it
-        // must not cost time.
+        // Built once for this definition, not at every run (see tls_slot).
+        auto tls = spec.tls ? spec.tls->get(spec.tls_verify, spec.ca_file)
+                            : make_tls_client(spec.tls_verify, spec.ca_file);
+        if (!tls.context) co_return failure(tls.error);
+        got = co_await over_tls(std::move(c), resolved.endpoints, tls.context);
     }
-
-    if (!x.error.empty()) co_return failure(x.error);
-    check_result r;
-    r.facts["status_code"] = x.status;
-    bool status_ok = spec.expect_status.empty()
-                         ? (x.status >= 200 && x.status <= 399)
-                         : std::any_of(spec.expect_status.begin(), spec.expect_status.end(),
-                                       [&](const status_match& m) { return m.matches(x.status); });
-    if (!status_ok) {
-        r.message = fmt::format("{} {}: status {}, expected {}", spec.method, shown, x.status,
-                                expected_statuses(spec.expect_status));
-        co_return r;
-    }
-    if (spec.expect_body && x.body.find(*spec.expect_body) == std::string::npos) {
-        r.message = fmt::format("{} {}: status {} but the body{} does not contain '{}': got '{}'",
-                                spec.method, shown, x.status,
-                                x.body.size() >= body_cap ? " (first 64 KiB)" : "",
-                                printable(*spec.expect_body), printable(x.body));
-        co_return r;
-    }
-    r.ok = true;
-    r.message = "ok";
-    co_return r;
+    if (!got.error.empty()) co_return failure(got.error);
+    co_return judge_http(spec, got.exchange);
 }
 
 }  // namespace heartbeat

@@ -4,51 +4,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "heartbeat/deadline.hpp"
+#include "heartbeat/net/connect.hpp"
+#include "heartbeat/net/resolve.hpp"
+#include "heartbeat/text.hpp"
 
 namespace heartbeat {
 
 namespace beast = boost::beast;
-
-std::string describe(const boost::system::error_code& ec) {
-    std::string text = ec.message();
-    if (!text.empty())
-        text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-    return text;
-}
-
-std::string printable(std::string_view bytes) {
-    std::string out;
-    for (unsigned char c : bytes.substr(0, 80)) {
-        if (c == '\r')
-            out += "\\r";
-        else if (c == '\n')
-            out += "\\n";
-        else if (c < 0x20 || c >= 0x7f)
-            out += fmt::format("\\x{:02x}", c);
-        else
-            out += static_cast<char>(c);
-    }
-    if (bytes.size() > 80) out += "...";
-    return out;
-}
-
-std::string resolve_failure(const resolve_outcome& r, duration timeout, const std::string& host) {
-    if (r.timed_out) return timed_out_message(timeout, "resolving " + host);
-    if (r.ec) return fmt::format("resolve {}: {}", host, describe(r.ec));
-    return {};
-}
-
-net::awaitable<std::string> connect_until(beast::tcp_stream& stream,
-                                          net::ip::tcp::resolver::results_type endpoints,
-                                          steady_clock::time_point deadline, duration timeout,
-                                          std::string shown) {
-    stream.expires_at(deadline);
-    auto [ec, ep] = co_await stream.async_connect(endpoints, use_nothrow);
-    if (ec == beast::error::timeout) co_return timed_out_message(timeout, "connecting to " + shown);
-    if (ec) co_return fmt::format("connect {}: {}", shown, describe(ec));
-    co_return std::string();
-}
 
 namespace {
 std::string host_port(std::string_view host, unsigned port) {

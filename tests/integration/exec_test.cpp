@@ -11,6 +11,7 @@
 
 #include "child.hpp"
 #include "heartbeat/checks/exec.hpp"
+#include "heartbeat/dispatch.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process.hpp"
 #include "heartbeat/scheduler.hpp"

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "child.hpp"
-#include "heartbeat/check.hpp"
+#include "heartbeat/dispatch.hpp"
 #include "heartbeat/process.hpp"
 #include "heartbeatd.hpp"
 #include "procfs.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 
 // One check run to completion, as the daemon runs it, for the integration tier.
-#include "heartbeat/check.hpp"
+#include "heartbeat/dispatch.hpp"
 
 namespace heartbeat::test {
 

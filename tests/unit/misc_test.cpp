@@ -4,11 +4,11 @@
 #include <boost/json/parse.hpp>
 
 #include "heartbeat/checks/file.hpp"
-#include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/cli.hpp"
 #include "heartbeat/http/server.hpp"
 #include "heartbeat/json_text.hpp"
 #include "heartbeat/probes.hpp"
+#include "heartbeat/text.hpp"
 #include "heartbeat/url.hpp"
 
 using namespace heartbeat;

@@ -8,4 +8,17 @@ namespace heartbeat {
 net::awaitable<check_result> run_http(http_spec spec, duration timeout,
                                       steady_clock::time_point deadline);
 
+/** What one HTTP exchange received: what `judge_http` judges, apart from I/O. */
+struct http_exchange {
+    int status = 0;
+    std::string body;        // at most the first 64 KiB
+    bool truncated = false;  // the body filled the 64 KiB: whatever followed was not read
+};
+
+/**
+ * The verdict on a response: its status is one of `expect_status` (200-399 when none) and its body
+ * contains `expect_body`; the message names the method and the URL without its user-info.
+ */
+check_result judge_http(const http_spec& spec, const http_exchange& got);
+
 }  // namespace heartbeat

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
+
+namespace heartbeat {
+
+namespace ssl = boost::asio::ssl;
+
+/** A TLS client context for one check's settings, or why it could not be made. */
+struct tls_client {
+    std::shared_ptr<ssl::context> context;  // null when `error` says why
+    std::string error;  // "cannot load CA certificates from /etc/ca.pem: no such file or directory"
+};
+
+/**
+ * A client context that verifies the peer against `ca_file` (else the system's CAs), or does not
+ * verify at all when `verify` is false. Reads the CA file: a blocking call.
+ */
+tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file);
+
+/**
+ * The TLS context of one http check definition. Every copy of the definition shares its slot, and
+ * each parse makes a new one: a check changed by a reload gets a new context, an unchanged one
+ * keeps its own, and no run loads CA certificates again.
+ */
+class tls_slot {
+  public:
+    /**
+     * The context for these settings: built at the first call, the same one afterwards. A failure
+     * is not kept, so a CA file that appears later is read then. Settings other than those it was
+     * built for (a copied definition changed afterwards) build a new one.
+     */
+    tls_client get(bool verify, const std::optional<std::string>& ca_file);
+
+  private:
+    std::mutex mutex_;  // runs are on one thread, but nothing stops two from sharing a copy
+    bool verify_ = true;
+    std::optional<std::string> ca_file_;
+    std::shared_ptr<ssl::context> context_;
+};
+
+/**
+ * Names the peer on a connection about to shake hands: SNI for a DNS name (never for an address),
+ * and, when `verify`, the DNS name or IP address its certificate must carry.
+ */
+void expect_peer(SSL* ssl, const std::string& host, bool verify);
+
+/** Why a handshake failed, in words: the certificate's verification error, else the TLS reason. */
+std::string tls_error(const boost::system::error_code& ec, SSL* ssl);
+
+}  // namespace heartbeat

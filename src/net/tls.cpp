@@ -1,0 +1,75 @@
+#include "heartbeat/net/tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <fmt/format.h>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+
+#include "heartbeat/config.hpp"
+#include "heartbeat/text.hpp"
+
+namespace heartbeat {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<tls_slot> new_tls_slot() {
+    return std::make_shared<tls_slot>();
+}
+
+tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file) {
+    auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3);
+    if (!verify) {
+        tls->set_verify_mode(ssl::verify_none);
+        return {std::move(tls), {}};
+    }
+    boost::system::error_code ec;
+    if (ca_file)
+        tls->load_verify_file(*ca_file, ec);
+    else
+        tls->set_default_verify_paths(ec);
+    if (ec)
+        return {nullptr, fmt::format("cannot load CA certificates{}: {}",
+                                     ca_file ? " from " + *ca_file : "", describe(ec))};
+    tls->set_verify_mode(ssl::verify_peer);
+    return {std::move(tls), {}};
+}
+
+tls_client tls_slot::get(bool verify, const std::optional<std::string>& ca_file) {
+    std::lock_guard lock(mutex_);
+    if (context_ && verify_ == verify && ca_file_ == ca_file) return {context_, {}};
+    auto made = make_tls_client(verify, ca_file);
+    context_ = made.context;
+    verify_ = verify;
+    ca_file_ = ca_file;
+    return made;
+}
+
+void expect_peer(SSL* ssl, const std::string& host, bool verify) {
+    boost::system::error_code literal_ec;
+    asio::ip::make_address(host, literal_ec);
+    bool is_literal = !literal_ec;
+    if (!is_literal) SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI: names only
+    if (!verify) return;
+    // The certificate must name the host: a DNS name, or an IP address for a literal.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_literal)
+        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    else
+        X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+}
+
+std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
+    long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK)
+        return fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(verify));
+    if (ec.category() == asio::error::get_ssl_category())
+        if (const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value())))
+            return reason;
+    return ec.message();
+}
+
+}  // namespace heartbeat
