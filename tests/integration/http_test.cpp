@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE http
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <mutex>
 
 #include "child.hpp"
@@ -251,4 +252,34 @@ BOOST_AUTO_TEST_CASE(a_tls_peer_that_never_handshakes_times_out) {
     BOOST_TEST(t.result.message.starts_with("timed out after 300ms in the TLS handshake"),
                t.result.message);
     BOOST_TEST(t.took < 600ms);
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_file_that_cannot_be_loaded_fails_the_run_with_why) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"});
+    tls_server tls(cert, response(200, "x"));
+    auto spec = get("https://localhost:" + std::to_string(tls.port()) + "/");
+    spec.ca_file = dir.path() + "/missing.pem";
+    auto t = run(spec);
+    BOOST_TEST(!t.result.ok);
+    BOOST_TEST(t.result.message.starts_with("cannot load CA certificates from " + dir.path() +
+                                            "/missing.pem: "),
+               t.result.message);
+}
+
+BOOST_AUTO_TEST_CASE(the_ca_file_is_read_once_per_definition_not_at_every_run) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"});
+    tls_server tls(cert, response(200, "x"));
+    auto spec = get("https://localhost:" + std::to_string(tls.port()) + "/");
+    spec.ca_file = cert.cert_file;
+    auto check = make_check(spec);
+    BOOST_TEST_REQUIRE(run_once(check).result.ok);
+    std::filesystem::remove(cert.cert_file);
+    // The same definition runs with the context it built; a new one must read the file.
+    auto again = run_once(check);
+    BOOST_TEST(again.result.ok, again.result.message);
+    auto fresh = get(spec.url);
+    fresh.ca_file = cert.cert_file;
+    BOOST_TEST(run(fresh).result.message.starts_with("cannot load CA certificates from "));
 }

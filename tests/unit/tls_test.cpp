@@ -1,0 +1,120 @@
+#define BOOST_TEST_MODULE tls
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "child.hpp"
+#include "heartbeat/net/tls.hpp"
+#include "heartbeat/scheduler.hpp"
+#include "tls.hpp"
+
+using namespace heartbeat;
+using namespace heartbeat::test;
+
+namespace {
+
+const http_spec& http_of(const entry_ptr& e) {
+    return std::get<http_spec>(e->cfg.spec);
+}
+
+std::string https_checks(const std::string& ca_file, const std::string& changed_body) {
+    return "checks:\n"
+           "  - name: kept\n"
+           "    type: http\n"
+           "    url: https://localhost:8443/\n"
+           "    ca_file: " +
+           ca_file +
+           "\n"
+           "  - name: changed\n"
+           "    type: http\n"
+           "    url: https://localhost:8444/\n"
+           "    expect_body: " +
+           changed_body +
+           "\n"
+           "    ca_file: " +
+           ca_file + "\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_definition_builds_its_context_once) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"});
+    tls_slot slot;
+    auto first = slot.get(true, cert.cert_file);
+    BOOST_TEST_REQUIRE(first.context != nullptr, first.error);
+    // The CA file is not read again: gone, it still makes no difference.
+    std::filesystem::remove(cert.cert_file);
+    auto second = slot.get(true, cert.cert_file);
+    BOOST_TEST(second.error.empty());
+    BOOST_TEST(second.context == first.context);
+}
+
+BOOST_AUTO_TEST_CASE(an_unloadable_ca_file_fails_each_time_until_it_can_be_read) {
+    temp_dir dir;
+    std::string ca = dir.path() + "/ca.pem";
+    tls_slot slot;
+    auto missing = slot.get(true, ca);
+    BOOST_TEST(!missing.context);
+    BOOST_TEST(missing.error.starts_with("cannot load CA certificates from " + ca + ": "),
+               missing.error);
+    BOOST_TEST(slot.get(true, ca).error == missing.error);
+    // A failure is not kept: once the file is there, the next run reads it.
+    self_signed cert(dir.path(), {"localhost"});
+    std::filesystem::rename(cert.cert_file, ca);
+    auto found = slot.get(true, ca);
+    BOOST_TEST(found.context != nullptr, found.error);
+    auto not_a_certificate = make_tls_client(true, dir.write("junk.pem", "not a certificate\n"));
+    BOOST_TEST(!not_a_certificate.context);
+    BOOST_TEST(not_a_certificate.error.starts_with("cannot load CA certificates from " +
+                                                   dir.path() + "/junk.pem: "),
+               not_a_certificate.error);
+}
+
+BOOST_AUTO_TEST_CASE(other_settings_get_another_context) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"});
+    tls_slot slot;
+    auto verified = slot.get(true, cert.cert_file);
+    auto system_cas = slot.get(true, std::nullopt);
+    auto unverified = slot.get(false, std::string("/nonexistent/ca.pem"));
+    BOOST_TEST_REQUIRE(verified.context != nullptr);
+    BOOST_TEST_REQUIRE(unverified.context != nullptr, unverified.error);
+    BOOST_TEST(system_cas.context != verified.context);
+    BOOST_TEST(unverified.context != verified.context);
+    // Without verification the CA file is never read.
+    BOOST_TEST(unverified.error.empty());
+}
+
+BOOST_AUTO_TEST_CASE(copies_share_the_context_and_each_parse_makes_a_new_one) {
+    auto loaded = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
+    BOOST_TEST_REQUIRE(loaded.ok());
+    const auto& spec = std::get<http_spec>(loaded.cfg->checks[0].spec);
+    BOOST_TEST_REQUIRE(spec.tls != nullptr);
+    auto copy = loaded.cfg->checks[0];
+    BOOST_TEST(std::get<http_spec>(copy.spec).tls == spec.tls);
+    auto again = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
+    BOOST_TEST(std::get<http_spec>(again.cfg->checks[0].spec).tls != spec.tls);
+    BOOST_TEST(std::get<http_spec>(loaded.cfg->checks[1].spec).tls != spec.tls);
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_keeps_the_context_of_an_unchanged_check_only) {
+    net::io_context ioc;  // never run: apply() only plans which entries stay
+    scheduler sched(
+        ioc.get_executor(),
+        [](check_config) -> net::awaitable<check_result> { co_return success(); }, false);
+    auto before = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
+    BOOST_TEST_REQUIRE(before.ok());
+    sched.apply(before.cfg->checks);
+    auto kept = http_of(sched.find("kept")).tls;
+    auto changed = http_of(sched.find("changed")).tls;
+    auto after = parse_config(https_checks("/etc/ca.pem", "b"), "/etc/heartbeat.yaml");
+    BOOST_TEST_REQUIRE(after.ok());
+    sched.apply(after.cfg->checks);
+    BOOST_TEST(http_of(sched.find("kept")).tls == kept);
+    BOOST_TEST(http_of(sched.find("changed")).tls != changed);
+    BOOST_TEST(http_of(sched.find("changed")).tls ==
+               std::get<http_spec>(after.cfg->checks[1].spec).tls);
+}
