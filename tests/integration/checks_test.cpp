@@ -6,6 +6,8 @@
 
 #include <future>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include "child.hpp"
 #include "heartbeat/checks/file.hpp"
 #include "heartbeat/checks/tcp.hpp"
