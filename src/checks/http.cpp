@@ -189,8 +189,13 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
                                       steady_clock::time_point deadline) {
     auto u = parse_url(spec.url);
     if (!u) co_return failure("bad url");  // refused at load; kept for safety
-    call c{*u,      u->redacted(), make_request(spec, *u), spec.method == "HEAD", spec.tls_verify,
-           timeout, deadline};
+    call c{.target = *u,
+           .shown = u->redacted(),
+           .req = make_request(spec, *u),
+           .head = spec.method == "HEAD",
+           .verify = spec.tls_verify,
+           .timeout = timeout,
+           .deadline = deadline};
 
     // Resolve, never past the deadline.
     auto resolved = co_await resolve_until(u->host, std::to_string(u->port), deadline);
