@@ -83,6 +83,7 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
         return std::nullopt;
     }
     if (text) *text = std::move(r.text);
+    build_tls_contexts(*r.cfg);
     return std::move(r.cfg);
 }
 
@@ -313,7 +314,11 @@ class daemon final : public http::state_view {
             // The runs of removed checks end within their timeout.
             duration longest{0};
             for (const auto& c : cfg_.checks) longest = std::max(longest, c.timeout);
-            auto load = [path = *path_] { return load_config(path); };
+            auto load = [path = *path_] {
+                auto r = load_config(path);
+                if (r.ok()) build_tls_contexts(*r.cfg);  // on this thread: it reads CA files
+                return r;
+            };
             auto r = co_await offload_until<load_result>(loader_, steady_clock::time_point::max(),
                                                          std::move(load));
             if (stopping_) break;

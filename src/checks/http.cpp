@@ -216,4 +216,10 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
     co_return judge_http(spec, got.exchange);
 }
 
+void build_tls_contexts(const config& cfg) {
+    for (const auto& c : cfg.checks)
+        if (const auto* h = std::get_if<http_spec>(&c.spec); h && h->tls)
+            if (auto u = parse_url(h->url); u && u->tls) h->tls->get(h->tls_verify, h->ca_file);
+}
+
 }  // namespace heartbeat

@@ -7,7 +7,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-#include "heartbeat/config.hpp"
 #include "heartbeat/text.hpp"
 
 namespace heartbeat {

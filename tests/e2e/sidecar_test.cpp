@@ -98,11 +98,6 @@ run_result run_in(const std::string& cwd, std::vector<std::string> argv) {
     return r;
 }
 
-std::string ipv6_loopback_missing() {
-    return heartbeat::ipv6_loopback_works() ? ""
-                                            : "this machine has no IPv6 on its loopback interface";
-}
-
 }  // namespace
 
 // The image's HEALTHCHECK is a bare `heartbeatd probe`: it must find the daemon wherever the

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "child.hpp"
+#include "heartbeat/checks/http.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "tls.hpp"
@@ -117,4 +118,19 @@ BOOST_AUTO_TEST_CASE(a_reload_keeps_the_context_of_an_unchanged_check_only) {
     BOOST_TEST(http_of(sched.find("changed")).tls != changed);
     BOOST_TEST(http_of(sched.find("changed")).tls ==
                std::get<http_spec>(after.cfg->checks[1].spec).tls);
+}
+
+BOOST_AUTO_TEST_CASE(the_loader_builds_every_https_context_before_any_run) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"});
+    auto r = parse_config(https_checks(cert.cert_file, "a"), dir.path() + "/heartbeat.yaml");
+    BOOST_TEST_REQUIRE(r.ok());
+    build_tls_contexts(*r.cfg);
+    // The CA file is gone before the first run: the contexts were made from it at load.
+    std::filesystem::remove(cert.cert_file);
+    for (const auto& c : r.cfg->checks) {
+        const auto& h = std::get<http_spec>(c.spec);
+        auto got = h.tls->get(h.tls_verify, h.ca_file);
+        BOOST_TEST(got.context != nullptr, c.name << ": " << got.error);
+    }
 }

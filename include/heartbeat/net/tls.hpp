@@ -47,6 +47,9 @@ class tls_slot {
     std::shared_ptr<ssl::context> context_;
 };
 
+/** A new, empty slot: what a parsed http check definition holds (declared for it in config.hpp). */
+std::shared_ptr<tls_slot> new_tls_slot();
+
 /**
  * Names the peer on a connection about to shake hands: SNI for a DNS name (never for an address),
  * and, when `verify`, the DNS name or IP address its certificate must carry.
