@@ -6,6 +6,7 @@
 
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/probes.hpp"
+#include "heartbeat/scheduler.hpp"
 
 using namespace heartbeat;
 using namespace std::chrono_literals;
@@ -25,7 +26,7 @@ class cached_view final : public http::state_view {
     cached_view(scheduler& s, probe_cache& c) : s_(s), c_(c) {}
     bool has_check(probe, const std::string&) const override { return true; }
     probe_answer answer(const http::route& r) const override {
-        return c_.get(s_, r.which, false, moment::now());
+        return c_.get(s_.statuses(), s_.version(), r.which, false, moment::now());
     }
     std::string environ() const override { return {}; }
     std::string metrics() const override { return {}; }
@@ -41,7 +42,8 @@ int main() {
     net::io_context ioc;
     scheduler sched(
         ioc.get_executor(),
-        [](check_config) -> net::awaitable<check_result> { co_return success(); }, false);
+        [](check_config) -> net::awaitable<check_result> { co_return success(); },
+        schedule::mode::on_demand);
     std::vector<check_config> cs;
     for (int i = 0; i < 20; ++i) {
         check_config c;
@@ -65,11 +67,11 @@ int main() {
     double cached =
         ns_per_op(n, [&] { sink += http::respond(route, view, 11, true).body().size(); });
     double fresh = ns_per_op(n / 10, [&] {
-        sink += render_probe(probe::readiness, sched.entries(), moment::now(), false, false)
+        sink += render_probe(probe::readiness, sched.statuses(), moment::now(), false, false)
                     .body.size();
     });
     std::printf("readiness answer, 20 checks, body %zu bytes\n",
-                cache.get(sched, probe::readiness, false, moment::now()).body.size());
+                cache.get(sched.statuses(), sched.version(), probe::readiness, false, moment::now()).body.size());
     std::printf("  cached answer + response object: %8.0f ns/op\n", cached);
     std::printf("  fresh render of the same body:   %8.0f ns/op\n", fresh);
     std::printf("  ratio fresh/cached:              %8.1f x\n", fresh / cached);

@@ -133,7 +133,7 @@ class daemon final : public http::state_view {
               },
               http::server_limits{.max_connections = cfg_.server.max_connections}),
           signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
-        sched_.on_transition = [](const check_entry& e, const transition& t) {
+        sched_.on_transition = [](const check_status& e, const transition& t) {
             log_transition(e, t);
         };
         if (path_)
@@ -187,27 +187,28 @@ class daemon final : public http::state_view {
     probe_answer answer(const http::route& r) const override {
         auto at = moment::now();
         if (!r.select.only && r.select.exclude.empty() && !r.verbose)
-            return cache_.get(sched_, r.which, draining_, at);
-        return render_probe(r.which, select_checks(sched_.entries(), r.which, r.select), at,
+            return cache_.get(sched_.statuses(), sched_.version(), r.which, draining_, at);
+        return render_probe(r.which, select_checks(sched_.statuses(), r.which, r.select), at,
                             draining_, r.verbose);
     }
     std::string environ() const override {
-        return environ_.render(select_checks(sched_.entries(), probe::environ, {}), moment::now())
+        return environ_.render(select_checks(sched_.statuses(), probe::environ, {}), moment::now())
             .body;
     }
     std::string metrics() const override {
         auto at = moment::now();
-        std::array<bool, 3> up{cache_.get(sched_, probe::readiness, draining_, at).ok,
-                               cache_.get(sched_, probe::liveliness, draining_, at).ok,
-                               cache_.get(sched_, probe::startup, draining_, at).ok};
-        return metrics_.get(
-            {sched_, up, reload_, requests_, at, server_.connections(), reaper_.orphans_reaped()});
+        std::array<bool, 3> up{
+            cache_.get(sched_.statuses(), sched_.version(), probe::readiness, draining_, at).ok,
+            cache_.get(sched_.statuses(), sched_.version(), probe::liveliness, draining_, at).ok,
+            cache_.get(sched_.statuses(), sched_.version(), probe::startup, draining_, at).ok};
+        return metrics_.get({sched_.statuses(), sched_.version(), up, reload_, requests_, at,
+                             server_.connections(), reaper_.orphans_reaped()});
     }
 
   private:
     run_context context() { return {ioc_.get_executor(), &pool_, &reaper_}; }
 
-    static void log_transition(const check_entry& e, const transition& t) {
+    static void log_transition(const check_status& e, const transition& t) {
         if (!t.from) {
             if (t.to)
                 spdlog::info("check {} ({}) passing: {}", e.cfg.name, e.cfg.type(), e.last.message);
@@ -229,7 +230,8 @@ class daemon final : public http::state_view {
             co_await environ_.refresh_in(loader_, moment::now());
         if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
             // The only wait an answer may have: first results, and on-demand checks.
-            co_await sched_.prepare(select_checks(sched_.entries(), r.which, r.select));
+            co_await sched_.prepare(
+                [&r](const check_status& c) { return selected(c, r.which, r.select); });
         }
         auto res = http::respond(r, *this, req.version(), req.keep_alive());
         requests_.observe(handler_label(r), res.result_int(), steady_clock::now() - started);
@@ -492,12 +494,13 @@ int run_check_once(const cli_options& options) {
         [&](check_config c) {
             return run_check(std::move(c), run_context{ioc.get_executor(), &pool, &reaper});
         },
-        false);
+        schedule::mode::on_demand);
     sched.apply(cfg->checks);
-    auto checks = select_checks(sched.entries(), p, {});
+    auto checks = select_checks(sched.statuses(), p, {});
     bool ok = false;
     std::string body;
-    net::co_spawn(ioc, sched.prepare(checks), [&](std::exception_ptr) {
+    auto wanted = [p](const check_status& c) { return selected(c, p, {}); };
+    net::co_spawn(ioc, sched.prepare(wanted), [&](std::exception_ptr) {
         auto at = moment::now();
         environ_reporter environ(cfg->environ);
         if (p == probe::environ) environ.refresh(at);

@@ -395,7 +395,7 @@ net::awaitable<void> environ_reporter::refresh_in(net::thread_pool& pool, const 
     done->cancel();
 }
 
-probe_answer environ_reporter::render(const std::vector<entry_ptr>& checks, const moment& at) {
+probe_answer environ_reporter::render(const status_list& checks, const moment& at) {
     json::object body;
     body["status"] = true;
     body["libraries"] = libraries_;

@@ -96,7 +96,7 @@ namespace {
 
 /** The families that change only with check results, probe verdicts and config loads. */
 void check_families(const metrics_input& in, std::string& out) {
-    const auto& entries = in.sched.entries();
+    const auto& entries = in.checks;
 
     out +=
         "# HELP heartbeat_check_up Whether the check's reported state is passing (1) or failing "
@@ -197,7 +197,7 @@ std::string render_metrics(const metrics_input& in) {
 }
 
 std::string metrics_cache::get(const metrics_input& in) {
-    bool fresh = valid_ && version_ == in.sched.version() && up_ == in.probe_up &&
+    bool fresh = valid_ && version_ == in.version && up_ == in.probe_up &&
                  reload_.last_successful == in.reload.last_successful &&
                  reload_.last_success == in.reload.last_success &&
                  reload_.failures == in.reload.failures && (!expires_ || in.at.steady <= *expires_);
@@ -205,10 +205,10 @@ std::string metrics_cache::get(const metrics_input& in) {
         checks_.clear();
         check_families(in, checks_);
         valid_ = true;
-        version_ = in.sched.version();
+        version_ = in.version;
         up_ = in.probe_up;
         reload_ = in.reload;
-        expires_ = first_stale_at(in.sched.entries(), in.at.steady);
+        expires_ = first_stale_at(in.checks, in.at.steady);
     }
     if (!process_at_ || in.at.steady - *process_at_ >= process_every) {
         process_.clear();

@@ -7,16 +7,10 @@
 
 namespace heartbeat {
 
-std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p,
-                                     const selection& s) {
-    std::vector<entry_ptr> out;
-    for (const auto& e : all) {
-        if (!e->cfg.probes.count(p)) continue;
-        if (s.only && e->cfg.name != *s.only) continue;
-        if (std::find(s.exclude.begin(), s.exclude.end(), e->cfg.name) != s.exclude.end()) continue;
-        out.push_back(e);
-    }
-    return out;
+bool selected(const check_status& c, probe p, const selection& s) {
+    if (!c.cfg.probes.count(p)) return false;
+    if (s.only && c.cfg.name != *s.only) return false;
+    return std::find(s.exclude.begin(), s.exclude.end(), c.cfg.name) == s.exclude.end();
 }
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
@@ -31,13 +25,13 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
                        ((ms % 1000) + 1000) % 1000);
 }
 
-bool reported_status(const check_entry& e, probe p, const moment& at) {
+bool reported_status(const check_status& e, probe p, const moment& at) {
     // Startup latches: once the check has passed, it has done its job, whatever it does later.
     if (p == probe::startup) return e.state.ever_passed();
     return e.state.ok_at(at.steady);
 }
 
-json::object check_json(const check_entry& e, probe p, const moment& at) {
+json::object check_json(const check_status& e, probe p, const moment& at) {
     json::object o;
     if (!e.state.has_result()) {
         o["status"] = false;
@@ -66,8 +60,8 @@ json::object check_json(const check_entry& e, probe p, const moment& at) {
     return o;
 }
 
-probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at,
-                          bool draining, bool verbose) {
+probe_answer render_probe(probe p, const status_list& checks, const moment& at, bool draining,
+                          bool verbose) {
     probe_answer a;
     json::object list;
     std::string text;
@@ -104,9 +98,9 @@ probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const m
 namespace {
 
 /** A check's `"name":{...}` in probe `p`'s body, rendered again only when what it shows changed. */
-const check_entry::rendered_entry& rendered(check_entry& e, probe p, const moment& at) {
+const check_status::rendered_entry& rendered(check_status& e, probe p, const moment& at) {
     auto& r = e.rendered[static_cast<int>(p)];
-    std::uint64_t runs = e.runs_ok + e.runs_failed;
+    std::uint64_t runs = e.runs();
     bool stale = p != probe::startup && e.state.stale(at.steady);
     bool running = !e.state.has_result() && e.running;  // shown only before a first result
     if (r.valid && r.runs == runs && r.stale == stale && r.running == running) return r;
@@ -125,7 +119,7 @@ const check_entry::rendered_entry& rendered(check_entry& e, probe p, const momen
 
 }  // namespace
 
-probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, const moment& at,
+probe_answer render_probe_kept(probe p, const status_list& checks, const moment& at,
                                bool draining) {
     probe_answer a;
     std::size_t size = 64;
@@ -150,7 +144,7 @@ probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, co
     return a;
 }
 
-std::optional<steady_clock::time_point> first_stale_at(const std::vector<entry_ptr>& checks,
+std::optional<steady_clock::time_point> first_stale_at(const status_list& checks,
                                                        steady_clock::time_point now) {
     std::optional<steady_clock::time_point> first;
     for (const auto& e : checks) {
@@ -160,17 +154,18 @@ std::optional<steady_clock::time_point> first_stale_at(const std::vector<entry_p
     return first;
 }
 
-const probe_answer& probe_cache::get(const scheduler& s, probe p, bool draining, const moment& at) {
+const probe_answer& probe_cache::get(const status_list& all, std::uint64_t version, probe p,
+                                     bool draining, const moment& at) {
     slot& sl = slots_[static_cast<int>(p)];
-    bool fresh = sl.valid && sl.version == s.version() && sl.draining == draining &&
+    bool fresh = sl.valid && sl.version == version && sl.draining == draining &&
                  (!sl.expires || at.steady <= *sl.expires);
     if (fresh) return sl.answer;
-    auto checks = select_checks(s.entries(), p, {});
+    auto checks = select_checks(all, p, {});
     sl.answer = render_probe_kept(p, checks, at, draining);
     sl.expires.reset();
     if (p != probe::startup) sl.expires = first_stale_at(checks, at.steady);
     sl.valid = true;
-    sl.version = s.version();
+    sl.version = version;
     sl.draining = draining;
     return sl.answer;
 }

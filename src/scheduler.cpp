@@ -4,19 +4,15 @@
 
 namespace heartbeat {
 
-namespace {
-health_state::params params_of(const check_config& c) {
-    return {c.failure_threshold, c.success_threshold, c.interval, c.timeout};
-}
-}  // namespace
-
 check_entry::check_entry(check_config c, net::any_io_executor ex)
-    : cfg(std::move(c)), state(params_of(cfg)), sleep(std::move(ex)) {}
+    : check_status(std::move(c)), sleep(std::move(ex)) {}
 
-scheduler::scheduler(net::any_io_executor ex, runner run, bool background)
+scheduler::scheduler(net::any_io_executor ex, runner run, schedule::mode mode,
+                     scheduler_clocks clocks)
     : ex_(std::move(ex)),
       run_(std::move(run)),
-      background_(background),
+      mode_(mode),
+      clocks_(std::move(clocks)),
       rng_(std::random_device{}()) {}
 
 scheduler::~scheduler() {
@@ -49,12 +45,13 @@ void scheduler::apply(const std::vector<check_config>& checks) {
     }
     by_name_ = std::move(next);
     order_ = std::move(order);
+    statuses_.assign(order_.begin(), order_.end());
     ++version_;
     for (auto& e : fresh) start(e);
 }
 
 void scheduler::start(const entry_ptr& e) {
-    if (!background_ || e->cfg.interval.count() == 0) return;
+    if (!schedule::loops(e->cfg, mode_)) return;
     net::co_spawn(ex_, loop(e), net::bind_cancellation_slot(e->stop_signal.slot(), net::detached));
 }
 
@@ -71,20 +68,12 @@ entry_ptr scheduler::find(const std::string& name) const {
     return it == by_name_.end() ? nullptr : it->second;
 }
 
-duration scheduler::jitter(duration interval) {
-    // Up to a tenth of the interval, at most a second: enough to spread checks, too little to
-    // matter.
-    auto span = std::min<duration>(interval / 10, std::chrono::seconds(1));
-    if (span.count() <= 0) return duration{0};
-    std::uniform_int_distribution<duration::rep> dist(0, span.count());
-    return duration(dist(rng_));
-}
-
 net::awaitable<void> scheduler::loop(entry_ptr e) {
     while (!e->stopped) {
         co_await run_once(e);
         if (e->stopped) break;
-        e->sleep.expires_after(e->cfg.interval + jitter(e->cfg.interval));
+        e->sleep.expires_after(
+            schedule::next_pause(*e, schedule::draw_jitter(e->cfg.interval, rng_)));
         co_await e->sleep.async_wait(use_nothrow);
     }
 }
@@ -106,38 +95,22 @@ net::awaitable<void> scheduler::run_once(entry_ptr e) {
         // the daemon is stopping) or a bug. Either way the waiters must wake.
         r = failure(std::string("run aborted: ") + ex.what());
     }
-    auto now = steady_clock::now();
-    e->checked_at = std::chrono::system_clock::now();
-    (r.ok ? e->runs_ok : e->runs_failed)++;
-    auto change = e->state.on_result(r.ok, now);
-    e->last = std::move(r);
-    if (change) e->since = e->checked_at;
-    e->running = false;
+    auto change = e->record(std::move(r), clocks_.steady(), clocks_.wall());
     e->run_done->cancel();
     ++version_;
-    if (on_run) on_run(*e);
     if (change && on_transition) on_transition(*e, *change);
 }
 
-bool scheduler::needs_run(const check_entry& e, steady_clock::time_point now) const {
-    // No result yet: wait for the first one (joining the run in flight, if any).
-    if (!e.state.has_result()) return true;
-    // On demand: a result older than the reuse window is refreshed (joining a run in flight).
-    if (!background_ || e.cfg.interval.count() == 0) return now - e.state.last_run() >= reuse;
-    // In the background: the latest result answers, even while the next run is in flight.
-    return false;
-}
-
-net::awaitable<void> scheduler::prepare(std::vector<entry_ptr> needed) {
-    auto now = steady_clock::now();
+net::awaitable<void> scheduler::prepare(std::function<bool(const check_status&)> wanted) {
+    auto now = clocks_.steady();
     struct join_state {
         explicit join_state(net::any_io_executor ex) : done(ex, steady_clock::time_point::max()) {}
         net::steady_timer done;
         std::size_t pending = 0;
     };
     auto join = std::make_shared<join_state>(ex_);
-    for (auto& e : needed) {
-        if (!needs_run(*e, now)) continue;
+    for (const auto& e : order_) {
+        if (!schedule::needs_run(*e, mode_, reuse, now) || !wanted(*e)) continue;
         ++join->pending;
         // Each run is its own coroutine: they go concurrently, and a client that leaves does not
         // stop them.

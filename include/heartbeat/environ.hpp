@@ -63,7 +63,7 @@ class environ_reporter {
 
     /** The body of `{base}/environ` from what was last read; its checks are those with `environ` in
      * their probes. Does no I/O. */
-    probe_answer render(const std::vector<entry_ptr>& checks, const moment& at);
+    probe_answer render(const status_list& checks, const moment& at);
 
     /** `{"version": ..., "uptime_s": ..., "libraries": {...}}` of heartbeatd itself. */
     json::object self(const moment& at) const;
@@ -83,7 +83,8 @@ class environ_reporter {
         json::value python;
         std::string error;
     };
-    /** Whether it is time to look at the virtualenv again (and notes that it is being looked at). */
+    /** Whether it is time to look at the virtualenv again (and notes that it is being looked at).
+     */
     bool due(const moment& at);
     /** Looks at the folder and reads it if its stamp changed. Touches no member: runs anywhere. */
     static venv_read read_virtualenv(const std::string& venv, const std::string& site,

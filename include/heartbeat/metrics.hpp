@@ -40,7 +40,8 @@ struct reload_status {
 
 /** Everything `/metrics` shows besides requests. */
 struct metrics_input {
-    const scheduler& sched;
+    const status_list& checks;            // every enabled check, in config order
+    std::uint64_t version = 0;            // changes with every result (scheduler::version)
     const std::array<bool, 3>& probe_up;  // readiness, liveliness, startup
     const reload_status& reload;
     const request_metrics& requests;

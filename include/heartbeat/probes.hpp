@@ -6,7 +6,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "heartbeat/scheduler.hpp"
+#include "heartbeat/check_status.hpp"
 
 namespace heartbeat {
 
@@ -17,9 +17,17 @@ struct selection {
     std::vector<std::string> exclude;
 };
 
-/** The checks that answer probe `p` under `s`, in config order. */
-std::vector<entry_ptr> select_checks(const std::vector<entry_ptr>& all, probe p,
-                                     const selection& s);
+/** True when check `c` answers probe `p` under `s`. */
+bool selected(const check_status& c, probe p, const selection& s);
+
+/** The checks (statuses or scheduler entries) that answer probe `p` under `s`, in config order. */
+template <class Ptr>
+std::vector<Ptr> select_checks(const std::vector<Ptr>& all, probe p, const selection& s) {
+    std::vector<Ptr> out;
+    for (const auto& c : all)
+        if (selected(*c, p, s)) out.push_back(c);
+    return out;
+}
 
 /** One rendered answer: its verdict and its body. */
 struct probe_answer {
@@ -36,25 +44,24 @@ struct moment {
 
 /** A check's status as probe `p` reports it at `at`: the startup latch, staleness and thresholds
  * applied. */
-bool reported_status(const check_entry& e, probe p, const moment& at);
+bool reported_status(const check_status& e, probe p, const moment& at);
 
 /** A check's entry in a probe body: status, message, duration_ms, its data, and when. */
-json::object check_json(const check_entry& e, probe p, const moment& at);
+json::object check_json(const check_status& e, probe p, const moment& at);
 
 /** The probe body `{"status": ..., "checks": {...}}` (or the `?verbose` text) for these checks. */
-probe_answer render_probe(probe p, const std::vector<entry_ptr>& checks, const moment& at,
-                          bool draining, bool verbose);
+probe_answer render_probe(probe p, const status_list& checks, const moment& at, bool draining,
+                          bool verbose);
 
 /**
  * The same body as `render_probe` (not verbose), from each check's rendering kept in its entry:
  * a new result costs the rendering of its own check, not of all of them.
  */
-probe_answer render_probe_kept(probe p, const std::vector<entry_ptr>& checks, const moment& at,
-                               bool draining);
+probe_answer render_probe_kept(probe p, const status_list& checks, const moment& at, bool draining);
 
 /** The first moment after `now` at which one of `checks`' results turns stale, if any. An already
  * stale result stays stale until its next run, which changes the scheduler's version. */
-std::optional<steady_clock::time_point> first_stale_at(const std::vector<entry_ptr>& checks,
+std::optional<steady_clock::time_point> first_stale_at(const status_list& checks,
                                                        steady_clock::time_point now);
 
 /** RFC 3339 UTC with milliseconds: `2026-11-24T10:00:00.123Z`. */
@@ -66,7 +73,9 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
  */
 class probe_cache {
   public:
-    const probe_answer& get(const scheduler& s, probe p, bool draining, const moment& at);
+    /** Probe `p`'s answer over `all` (the checks at `version`, see scheduler::version). */
+    const probe_answer& get(const status_list& all, std::uint64_t version, probe p, bool draining,
+                            const moment& at);
 
   private:
     struct slot {

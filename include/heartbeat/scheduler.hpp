@@ -1,6 +1,5 @@
 #pragma once
 
-#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,41 +8,28 @@
 
 #include <boost/asio/cancellation_signal.hpp>
 
-#include "heartbeat/check.hpp"
-#include "heartbeat/health_state.hpp"
+#include "heartbeat/check_status.hpp"
+#include "heartbeat/schedule.hpp"
 
 namespace heartbeat {
 
-/** One configured check and everything known about it; shared with the coroutines that run it. */
-struct check_entry {
+/** A check's status and the machinery that runs it; shared with the coroutines that run it. */
+struct check_entry : check_status {
     check_entry(check_config c, net::any_io_executor ex);
 
-    check_config cfg;
-    health_state state;
-    check_result last;                                 // the latest run's outcome
-    std::chrono::system_clock::time_point checked_at;  // wall time of the latest run
-    std::chrono::system_clock::time_point since;       // wall time of the latest reported change
-    std::uint64_t runs_ok = 0;
-    std::uint64_t runs_failed = 0;
-
-    /** A check's rendered entry in one probe's body, kept until its result changes (see
-     * probe_cache). */
-    struct rendered_entry {
-        bool valid = false;
-        std::uint64_t runs = 0;
-        bool stale = false;
-        bool running = false;
-        bool ok = false;
-        std::string text;  // `"name":{...}`
-    };
-    std::array<rendered_entry, 4> rendered;  // by probe
-
-    bool running = false;
     std::shared_ptr<net::steady_timer>
         run_done;                          // cancelled when the current run ends: wakes its waiters
     net::steady_timer sleep;               // the background loop waits on it between runs
     net::cancellation_signal stop_signal;  // ends the loop and the run in flight
     bool stopped = false;
+};
+
+/** The clocks a scheduler stamps results with and decides by: the real ones, or a test's. */
+struct scheduler_clocks {
+    std::function<steady_clock::time_point()> steady = [] { return steady_clock::now(); };
+    std::function<std::chrono::system_clock::time_point()> wall = [] {
+        return std::chrono::system_clock::now();
+    };
 };
 
 using entry_ptr = std::shared_ptr<check_entry>;
@@ -57,9 +43,10 @@ class scheduler {
     /** Runs one check once, bounded by its timeout. */
     using runner = std::function<net::awaitable<check_result>(check_config)>;
 
-    /** `background = false` runs nothing by itself: every check runs when a request asks
-     * (`heartbeatd check`). */
-    scheduler(net::any_io_executor ex, runner run, bool background = true);
+    /** `schedule::mode::on_demand` runs nothing by itself: every check runs when a request asks
+     * (`heartbeatd check`). The clocks decide staleness and reuse, and date the results. */
+    scheduler(net::any_io_executor ex, runner run, schedule::mode mode = schedule::mode::background,
+              scheduler_clocks clocks = {});
     ~scheduler();
     scheduler(const scheduler&) = delete;
     scheduler& operator=(const scheduler&) = delete;
@@ -72,23 +59,25 @@ class scheduler {
 
     /** The enabled checks, in config order. */
     const std::vector<entry_ptr>& entries() const { return order_; }
+    /** The same, as the read model answers are rendered from. */
+    const status_list& statuses() const { return statuses_; }
     /** The entry of an enabled check, or null. */
     entry_ptr find(const std::string& name) const;
 
     /**
-     * Makes sure each of `needed` has a result fit to answer with: waits for first results, runs
-     * on-demand checks whose result is older than `reuse` (sharing a run already in flight). All at
-     * once.
+     * Makes sure each check `wanted` picks has a result fit to answer with: waits for first
+     * results, runs on-demand checks whose result is older than `reuse` (sharing a run already in
+     * flight). All at once. `wanted` is asked once per check, before anything waits.
      */
-    net::awaitable<void> prepare(std::vector<entry_ptr> needed);
+    net::awaitable<void> prepare(std::function<bool(const check_status&)> wanted);
+    /** A `wanted` that picks every check. */
+    static bool every(const check_status&) { return true; }
 
     /** Changes whenever any reported result changes: keys caches of rendered answers. */
     std::uint64_t version() const { return version_; }
 
     /** Called on every change of a check's reported state (for logs). */
-    std::function<void(const check_entry&, const transition&)> on_transition;
-    /** Called after every run (for metrics). */
-    std::function<void(const check_entry&)> on_run;
+    std::function<void(const check_status&, const transition&)> on_transition;
 
     /** How long an on-demand result is reused. */
     duration reuse = std::chrono::seconds(1);
@@ -96,15 +85,15 @@ class scheduler {
   private:
     net::awaitable<void> loop(entry_ptr e);
     net::awaitable<void> run_once(entry_ptr e);
-    bool needs_run(const check_entry& e, steady_clock::time_point now) const;
     void start(const entry_ptr& e);
-    duration jitter(duration interval);
 
     net::any_io_executor ex_;
     runner run_;
-    bool background_;
+    schedule::mode mode_;
+    scheduler_clocks clocks_;
     std::map<std::string, entry_ptr> by_name_;
     std::vector<entry_ptr> order_;
+    status_list statuses_;  // order_, as statuses
     std::uint64_t version_ = 0;
     std::mt19937_64 rng_;
 };

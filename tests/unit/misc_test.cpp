@@ -166,17 +166,16 @@ BOOST_AUTO_TEST_CASE(times_are_rfc3339) {
 }
 
 namespace {
-/** Entries for rendering tests; the io_context only provides an executor and never runs. */
+/** Check statuses for rendering tests, set up by hand: no scheduler, no io_context. */
 struct entries {
-    net::io_context ioc;
-    entry_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok,
+    status_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok,
                   duration interval = 10s) {
         check_config c;
         c.name = std::move(name);
         c.probes = std::move(probes);
         c.interval = interval;
         c.spec = tcp_spec{"127.0.0.1", 1, {}, {}};
-        auto e = std::make_shared<check_entry>(c, ioc.get_executor());
+        auto e = std::make_shared<check_status>(c);
         if (ok) {
             e->last = *ok ? success() : failure("connect 127.0.0.1:1: connection refused");
             e->last.elapsed = 1500us;
@@ -187,7 +186,7 @@ struct entries {
         all.push_back(e);
         return e;
     }
-    std::vector<entry_ptr> all;
+    status_list all;
 };
 }  // namespace
 

@@ -105,7 +105,8 @@ BOOST_AUTO_TEST_CASE(a_reload_keeps_the_context_of_an_unchanged_check_only) {
     net::io_context ioc;  // never run: apply() only plans which entries stay
     scheduler sched(
         ioc.get_executor(),
-        [](check_config) -> net::awaitable<check_result> { co_return success(); }, false);
+        [](check_config) -> net::awaitable<check_result> { co_return success(); },
+        schedule::mode::on_demand);
     auto before = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
     BOOST_TEST_REQUIRE(before.ok());
     sched.apply(before.cfg->checks);

@@ -1,0 +1,22 @@
+#include "heartbeat/check_status.hpp"
+
+namespace heartbeat {
+
+health_state::params state_params(const check_config& c) {
+    return {c.failure_threshold, c.success_threshold, c.interval, c.timeout};
+}
+
+check_status::check_status(check_config c) : cfg(std::move(c)), state(state_params(cfg)) {}
+
+std::optional<transition> check_status::record(check_result r, steady_clock::time_point now,
+                                               std::chrono::system_clock::time_point wall) {
+    checked_at = wall;
+    (r.ok ? runs_ok : runs_failed)++;
+    auto change = state.on_result(r.ok, now);
+    last = std::move(r);
+    if (change) since = wall;
+    running = false;
+    return change;
+}
+
+}  // namespace heartbeat

@@ -1,0 +1,36 @@
+#include "heartbeat/schedule.hpp"
+
+#include <algorithm>
+
+namespace heartbeat {
+
+namespace schedule {
+
+bool loops(const check_config& c, mode m) {
+    return m == mode::background && c.interval.count() > 0;
+}
+
+bool needs_run(const check_status& s, mode m, duration reuse, steady_clock::time_point now) {
+    if (!s.state.has_result()) return true;
+    if (loops(s.cfg, m)) return false;
+    return now - s.state.last_run() >= reuse;
+}
+
+duration jitter_span(duration interval) {
+    // Enough to spread checks that start together, too little to matter to any of them.
+    return std::clamp<duration>(interval / 10, duration{0}, std::chrono::seconds(1));
+}
+
+duration next_pause(const check_status& s, duration jitter) {
+    return s.cfg.interval + std::clamp(jitter, duration{0}, jitter_span(s.cfg.interval));
+}
+
+duration draw_jitter(duration interval, std::mt19937_64& rng) {
+    auto span = jitter_span(interval);
+    if (span.count() <= 0) return duration{0};
+    std::uniform_int_distribution<duration::rep> dist(0, span.count());
+    return duration(dist(rng));
+}
+
+}  // namespace schedule
+}  // namespace heartbeat
