@@ -25,6 +25,7 @@
 #include "heartbeat/metrics.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process.hpp"
+#include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "heartbeat/url.hpp"
 
@@ -121,10 +122,8 @@ class daemon final : public http::state_view {
         : ioc_(ioc),
           cfg_(std::move(cfg)),
           path_(std::move(path)),
-          pool_(2),
-          reaper_(ioc.get_executor()),
-          sched_(ioc.get_executor(),
-                 [this](check_config c) { return run_check(std::move(c), context()); }),
+          runtime_(ioc.get_executor()),
+          sched_(ioc.get_executor(), runtime_.runner()),
           environ_(cfg_.environ),
           server_(
               ioc.get_executor(),
@@ -142,8 +141,7 @@ class daemon final : public http::state_view {
     }
 
     ~daemon() override {
-        pool_.stop();
-        pool_.join();
+        runtime_.join();
         loader_.stop();
         loader_.join();
     }
@@ -202,12 +200,10 @@ class daemon final : public http::state_view {
             cache_.get(sched_.statuses(), sched_.version(), probe::liveliness, draining_, at).ok,
             cache_.get(sched_.statuses(), sched_.version(), probe::startup, draining_, at).ok};
         return metrics_.get({sched_.statuses(), sched_.version(), up, reload_, requests_, at,
-                             server_.connections(), reaper_.orphans_reaped()});
+                             server_.connections(), runtime_.reaper().orphans_reaped()});
     }
 
   private:
-    run_context context() { return {ioc_.get_executor(), &pool_, &reaper_}; }
-
     static void log_transition(const check_status& e, const transition& t) {
         if (!t.from) {
             if (t.to)
@@ -289,7 +285,7 @@ class daemon final : public http::state_view {
         if (watcher_) watcher_->stop();
         // Exec checks still running end with the daemon: killed, and reaped before we exit, and
         // so does every orphan they left that was handed to us.
-        auto leftovers = reaper_.kill_all_and_reap(std::chrono::seconds(5));
+        auto leftovers = runtime_.shutdown(std::chrono::seconds(5));
         if (leftovers > 0)
             spdlog::info("killed {} processes that exec checks had left running", leftovers);
         spdlog::info("stopped");
@@ -375,9 +371,8 @@ class daemon final : public http::state_view {
     net::io_context& ioc_;
     config cfg_;
     std::optional<std::string> path_;
-    net::thread_pool pool_;
+    check_runtime runtime_;
     net::thread_pool loader_{1};  // reads and parses configs on reload, off the answering thread
-    process_reaper reaper_;
     scheduler sched_;
     mutable environ_reporter environ_;  // caches the virtualenv it read
     mutable probe_cache cache_;
@@ -487,14 +482,8 @@ int run_check_once(const cli_options& options) {
     // As in serve: what a command leaves behind comes back to us, to be ended with its run.
     process_reaper::become_subreaper();
     net::io_context ioc(1);
-    net::thread_pool pool(2);
-    process_reaper reaper(ioc.get_executor());
-    scheduler sched(
-        ioc.get_executor(),
-        [&](check_config c) {
-            return run_check(std::move(c), run_context{ioc.get_executor(), &pool, &reaper});
-        },
-        schedule::mode::on_demand);
+    check_runtime runtime(ioc.get_executor());
+    scheduler sched(ioc.get_executor(), runtime.runner(), schedule::mode::on_demand);
     sched.apply(cfg->checks);
     auto checks = select_checks(sched.statuses(), p, {});
     bool ok = false;
@@ -512,7 +501,7 @@ int run_check_once(const cli_options& options) {
     });
     ioc.run();
     sched.stop();
-    reaper.kill_all_and_reap(std::chrono::seconds(5));
+    runtime.shutdown(std::chrono::seconds(5));
     std::cout << body << '\n';
     return ok ? 0 : 1;
 }

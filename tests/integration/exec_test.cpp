@@ -14,6 +14,7 @@
 #include "heartbeat/dispatch.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process.hpp"
+#include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "procfs.hpp"
 
@@ -28,8 +29,8 @@ const std::string helper = HEARTBEAT_HELPER;
 /** One io_context with a reaper, like the daemon's; runs checks to completion. */
 struct runner {
     net::io_context ioc;
-    net::thread_pool pool{1};
-    process_reaper reaper{ioc.get_executor()};
+    check_runtime runtime{ioc.get_executor()};
+    process_reaper& reaper = runtime.reaper();
 
     check_result run(exec_spec spec, duration timeout = 2s) {
         check_config c;
@@ -37,7 +38,7 @@ struct runner {
         c.timeout = timeout;
         c.spec = std::move(spec);
         std::optional<check_result> out;
-        net::co_spawn(ioc, run_check(c, run_context{ioc.get_executor(), &pool, &reaper}),
+        net::co_spawn(ioc, run_check(c, runtime.context()),
                       [&](std::exception_ptr, check_result r) { out = std::move(r); });
         while (!out && ioc.run_one_for(10s)) {
         }
@@ -143,7 +144,8 @@ BOOST_AUTO_TEST_CASE(a_program_missing_from_path_is_named_with_the_path_and_the_
     BOOST_TEST(res.message.starts_with("cannot run heartbeat-no-such-program: no "
                                        "heartbeat-no-such-program in PATH ("),
                res.message);
-    BOOST_TEST(res.message.find("the tools image adds pg_isready") != std::string::npos, res.message);
+    BOOST_TEST(res.message.find("the tools image adds pg_isready") != std::string::npos,
+               res.message);
 }
 
 namespace {
@@ -314,9 +316,7 @@ BOOST_AUTO_TEST_CASE(thousands_of_runs_leave_no_zombie_and_no_descriptor) {
 
 BOOST_AUTO_TEST_CASE(two_hundred_commands_in_one_probe_take_the_time_of_one) {
     runner r;
-    scheduler sched(r.ioc.get_executor(), [&](check_config c) {
-        return run_check(std::move(c), run_context{r.ioc.get_executor(), &r.pool, &r.reaper});
-    });
+    scheduler sched(r.ioc.get_executor(), r.runtime.runner());
     std::vector<check_config> cs;
     for (int i = 0; i < 200; ++i) {
         check_config c;

@@ -21,7 +21,7 @@ check_config make_check(Spec spec, duration timeout = std::chrono::seconds(2)) {
     return c;
 }
 
-/** Runs `c` once on a fresh io_context with a one-thread blocking pool; capped at 20 s. */
+/** Runs `c` once on a fresh io_context with the daemon's check runtime; capped at 20 s. */
 timed_result run_once(const check_config& c);
 
 }  // namespace heartbeat::test
