@@ -25,6 +25,7 @@
 #include "heartbeat/metrics.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process.hpp"
+#include "heartbeat/reload_plan.hpp"
 #include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "heartbeat/url.hpp"
@@ -86,33 +87,6 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
     if (text) *text = std::move(r.text);
     build_tls_contexts(*r.cfg);
     return std::move(r.cfg);
-}
-
-/** "2 added, 1 removed, 1 changed, 5 unchanged" between two lists of checks. */
-std::string describe_changes(const std::vector<check_config>& before,
-                             const std::vector<check_config>& after) {
-    std::map<std::string, const check_config*> old;
-    for (const auto& c : before)
-        if (c.enabled) old[c.name] = &c;
-    int added = 0, changed = 0, unchanged = 0;
-    for (const auto& c : after) {
-        if (!c.enabled) continue;
-        auto it = old.find(c.name);
-        if (it == old.end())
-            ++added;
-        else if (it->second->same_definition(c))
-            ++unchanged;
-        else
-            ++changed;
-        if (it != old.end()) old.erase(it);
-    }
-    return fmt::format("{} added, {} removed, {} changed, {} unchanged", added, old.size(), changed,
-                       unchanged);
-}
-
-std::size_t enabled_count(const config& c) {
-    return static_cast<std::size_t>(
-        std::count_if(c.checks.begin(), c.checks.end(), [](auto& x) { return x.enabled; }));
 }
 
 /** The running daemon: scheduler, server and the state the answers are rendered from. */
@@ -351,21 +325,16 @@ class daemon final : public http::state_view {
         }
         reload_.last_successful = true;
         reload_.last_success = std::chrono::system_clock::now();
-        auto summary = describe_changes(cfg_.checks, r.cfg->checks);
-        cfg_.checks = r.cfg->checks;
-        cfg_.environ = r.cfg->environ;
-        cfg_.server.base_path = r.cfg->server.base_path;
-        cfg_.server.metrics_path = r.cfg->server.metrics_path;
-        cfg_.server.shutdown_delay = r.cfg->server.shutdown_delay;
+        auto plan = plan_reload(cfg_, *r.cfg);
+        cfg_ = std::move(plan.next);
         environ_.configure(cfg_.environ);
         sched_.apply(cfg_.checks);
-        if (r.cfg->server.host != cfg_.server.host || r.cfg->server.port != cfg_.server.port ||
-            r.cfg->server.max_connections != cfg_.server.max_connections)
+        if (!plan.wait_for_restart.empty())
             spdlog::warn(
                 "reload ({}): server.listen and server.max_connections take effect at the next "
                 "start",
                 why);
-        spdlog::info("reloaded ({}): {} checks ({})", why, enabled_count(cfg_), summary);
+        spdlog::info("reloaded ({}): {} checks ({})", why, plan.enabled, plan.checks.summary());
     }
 
     net::io_context& ioc_;
