@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "heartbeat/answers.hpp"
+#include "heartbeat/config_watch.hpp"
+#include "heartbeat/http/server.hpp"
+#include "heartbeat/runtime.hpp"
+#include "heartbeat/scheduler.hpp"
+
+namespace heartbeat {
+
+/** Logs a load's problems: the first few, then how many more (`validate` prints them all). */
+void log_diagnostics(const load_result& r, const std::string& path);
+
+/**
+ * The running daemon, as wiring: the config, the check runtime, the scheduler, the answers, the
+ * server and the config watch; and what happens on signals: drain, stop, reload.
+ */
+class daemon {
+  public:
+    /** Builds everything; threads started here inherit the caller's signal mask. */
+    daemon(net::io_context& ioc, config cfg, std::optional<std::string> path);
+    ~daemon();
+    daemon(const daemon&) = delete;
+    daemon& operator=(const daemon&) = delete;
+
+    /** Binds, starts checks, the config watch and signal handling. False when the address cannot
+     * be bound. */
+    bool start(const std::string& host, std::uint16_t port, std::string loaded_text);
+
+  private:
+    bool listen(const std::string& host, std::uint16_t port);
+    void log_started() const;
+    net::awaitable<void> handle_signals();
+    void drain(int sig);
+    net::awaitable<void> drain_then_stop();
+    void shutdown();
+    void reload(std::string_view why);
+    net::awaitable<void> reload_loop(std::string why);
+    net::awaitable<void> trim_memory_after(duration wait);
+    void apply_reload(const std::string& why, load_result r);
+
+    // Declared in the order they depend on each other: each is destroyed before what it uses.
+    net::io_context& ioc_;
+    config cfg_;
+    std::optional<std::string> path_;
+    check_runtime runtime_;
+    net::thread_pool loader_{1};  // reads configs and the virtualenv, off the answering thread
+    scheduler sched_;
+    answers answers_;
+    http::server server_;
+    net::signal_set signals_;
+    std::unique_ptr<config_watcher> watcher_;
+    bool stopping_ = false;
+    bool reloading_ = false;
+    std::optional<std::string> reload_again_;
+};
+
+}  // namespace heartbeat
