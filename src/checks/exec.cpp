@@ -11,7 +11,9 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/json/parse.hpp>
 
-#include "heartbeat/process.hpp"
+#include "heartbeat/process/reaper.hpp"
+#include "heartbeat/process/spawn.hpp"
+#include "heartbeat/process/spawn_failure.hpp"
 
 namespace heartbeat {
 

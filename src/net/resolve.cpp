@@ -12,7 +12,7 @@
 #include <boost/asio/post.hpp>
 
 #include "heartbeat/deadline.hpp"
-#include "heartbeat/process.hpp"
+#include "heartbeat/process/signals.hpp"
 #include "heartbeat/text.hpp"
 
 namespace heartbeat {

@@ -13,7 +13,7 @@
 #include "heartbeat/checks/exec.hpp"
 #include "heartbeat/dispatch.hpp"
 #include "heartbeat/probes.hpp"
-#include "heartbeat/process.hpp"
+#include "heartbeat/process/reaper.hpp"
 #include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "procfs.hpp"

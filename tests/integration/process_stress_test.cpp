@@ -13,7 +13,8 @@
 
 #include "child.hpp"
 #include "heartbeat/dispatch.hpp"
-#include "heartbeat/process.hpp"
+#include "heartbeat/process/children.hpp"
+#include "heartbeat/process/reaper.hpp"
 #include "heartbeatd.hpp"
 #include "procfs.hpp"
 
