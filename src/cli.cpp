@@ -1,6 +1,7 @@
 #include "heartbeat/cli.hpp"
 
-#include <fmt/format.h>
+#include <optional>
+#include <utility>
 
 #include "heartbeat/config.hpp"
 
@@ -30,89 +31,90 @@ Exit codes: 0 success, 1 failure or bad configuration.
 )";
 }
 
-cli_result parse_cli(const std::vector<std::string>& args) {
-    cli_options o;
-    cli_result r;
+namespace {
+
+using command = cli_options::command;
+
+/** What the words read so far say: the options, whether the command word came, the other words.
+ */
+struct parse_state {
+    cli_options options;
     bool command_seen = false;
     std::vector<std::string> positional;
-    auto fail = [&](std::string why) {
-        r.error = std::move(why);
-        return r;
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        std::optional<std::string> inline_value;
-        if (arg.starts_with("--") && arg.find('=') != std::string::npos) {
-            inline_value = arg.substr(arg.find('=') + 1);
-            arg = arg.substr(0, arg.find('='));
-        }
-        auto value = [&]() -> std::optional<std::string> {
-            if (inline_value) return inline_value;
-            if (i + 1 < args.size()) return args[++i];
-            return std::nullopt;
-        };
-        if (arg == "--help" || arg == "-h") {
-            o.cmd = cli_options::command::help;
-            r.options = o;
-            return r;
-        }
-        if (arg == "--version" || arg == "-V") {
-            o.cmd = cli_options::command::version;
-            r.options = o;
-            return r;
-        }
-        if (arg == "--config" || arg == "-c") {
-            auto v = value();
-            if (!v) return fail("--config needs a path");
-            o.config_path = *v;
-        } else if (arg == "--listen") {
-            auto v = value();
-            if (!v || !parse_listen(*v))
-                return fail("--listen needs HOST:PORT, e.g. 0.0.0.0:8080 or [::]:8080");
-            o.listen = *v;
-        } else if (arg == "--log-format") {
-            auto v = value();
-            if (v == "text")
-                o.format = log_format::text;
-            else if (v == "json")
-                o.format = log_format::json;
-            else
-                return fail("--log-format is text or json");
-        } else if (arg == "--log-level") {
-            auto v = value();
-            if (!v) return fail("--log-level needs a level");
-            auto level = spdlog::level::from_str(*v);
-            if (level == spdlog::level::off && *v != "off")
-                return fail("unknown --log-level '" + *v + "'");
-            o.level = level;
-        } else if (arg == "--timeout") {
-            auto v = value();
-            auto d = v ? parse_duration(*v) : std::nullopt;
-            if (!d || d->count() == 0)
-                return fail("--timeout needs a duration such as 2s or 500ms");
-            o.timeout = *d;
-        } else if (arg.starts_with("-") && arg != "-") {
-            return fail("unknown option '" + arg + "'");
-        } else if (!command_seen && positional.empty() &&
-                   (arg == "serve" || arg == "validate" || arg == "check" || arg == "probe")) {
-            command_seen = true;
-            if (arg == "validate")
-                o.cmd = cli_options::command::validate;
-            else if (arg == "check")
-                o.cmd = cli_options::command::check;
-            else if (arg == "probe")
-                o.cmd = cli_options::command::probe;
-        } else {
-            positional.push_back(arg);
-        }
+};
+
+/** A word split as `--name=value` (only a long option carries its value in the word itself). */
+std::pair<std::string, std::optional<std::string>> split_option(const std::string& word) {
+    auto eq = word.find('=');
+    if (!word.starts_with("--") || eq == std::string::npos) return {word, std::nullopt};
+    return {word.substr(0, eq), word.substr(eq + 1)};
+}
+
+/** The command of an option that ends the parse at once, whatever follows it. */
+std::optional<command> command_of_flag(const std::string& name) {
+    if (name == "--help" || name == "-h") return command::help;
+    if (name == "--version" || name == "-V") return command::version;
+    return std::nullopt;
+}
+
+bool takes_value(const std::string& name) {
+    return name == "--config" || name == "-c" || name == "--listen" || name == "--log-format" ||
+           name == "--log-level" || name == "--timeout";
+}
+
+/** Sets the option `name` (one that takes_value) to `v`; what is wrong with it, or "". */
+std::string set_option(const std::string& name, const std::optional<std::string>& v,
+                       cli_options& o) {
+    if (name == "--config" || name == "-c") {
+        if (!v) return "--config needs a path";
+        o.config_path = *v;
+    } else if (name == "--listen") {
+        if (!v || !parse_listen(*v))
+            return "--listen needs HOST:PORT, e.g. 0.0.0.0:8080 or [::]:8080";
+        o.listen = *v;
+    } else if (name == "--log-format") {
+        if (v != "text" && v != "json") return "--log-format is text or json";
+        o.format = v == "json" ? log_format::json : log_format::text;
+    } else if (name == "--log-level") {
+        if (!v) return "--log-level needs a level";
+        auto level = spdlog::level::from_str(*v);
+        // from_str answers `off` for any name it does not know.
+        if (level == spdlog::level::off && *v != "off") return "unknown --log-level '" + *v + "'";
+        o.level = level;
+    } else if (name == "--timeout") {
+        auto d = v ? parse_duration(*v) : std::nullopt;
+        if (!d || d->count() == 0) return "--timeout needs a duration such as 2s or 500ms";
+        o.timeout = *d;
     }
-    using c = cli_options::command;
-    if (o.cmd == c::check && !positional.empty()) {
+    return "";
+}
+
+/** A word that is no option: the command when it comes first, else a positional argument. */
+void take_word(const std::string& word, parse_state& s) {
+    bool is_command = word == "serve" || word == "validate" || word == "check" || word == "probe";
+    if (s.command_seen || !s.positional.empty() || !is_command) {
+        s.positional.push_back(word);
+        return;
+    }
+    s.command_seen = true;
+    if (word == "validate")
+        s.options.cmd = command::validate;
+    else if (word == "check")
+        s.options.cmd = command::check;
+    else if (word == "probe")
+        s.options.cmd = command::probe;
+}
+
+/** Gives the first positional argument to the command that takes one; what is wrong, or "". */
+std::string take_positionals(parse_state& s) {
+    auto& o = s.options;
+    auto& positional = s.positional;
+    if (o.cmd == command::check && !positional.empty()) {
         o.probe = positional.front();
         if (!parse_probe(o.probe))
-            return fail("unknown probe '" + o.probe + "': readiness, liveliness, startup, environ");
+            return "unknown probe '" + o.probe + "': readiness, liveliness, startup, environ";
         positional.erase(positional.begin());
-    } else if (o.cmd == c::probe && !positional.empty()) {
+    } else if (o.cmd == command::probe && !positional.empty()) {
         // A probe's name is never a URL (a URL starts with a scheme), so one positional serves
         // both.
         if (parse_probe(positional.front()))
@@ -121,10 +123,37 @@ cli_result parse_cli(const std::vector<std::string>& args) {
             o.url = positional.front();
         positional.erase(positional.begin());
     }
-    if (!positional.empty()) return fail("unexpected argument '" + positional.front() + "'");
-    if (o.cmd == c::validate && !o.config_path) return fail("validate needs --config PATH");
-    r.options = o;
-    return r;
+    if (!positional.empty()) return "unexpected argument '" + positional.front() + "'";
+    if (o.cmd == command::validate && !o.config_path) return "validate needs --config PATH";
+    return "";
+}
+
+cli_result failed(std::string why) {
+    return cli_result{std::nullopt, std::move(why)};
+}
+
+}  // namespace
+
+cli_result parse_cli(const std::vector<std::string>& args) {
+    parse_state s;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        auto [name, inline_value] = split_option(args[i]);
+        if (auto cmd = command_of_flag(name)) {
+            s.options.cmd = *cmd;
+            return cli_result{s.options, ""};
+        }
+        if (takes_value(name)) {
+            auto value = inline_value;
+            if (!value && i + 1 < args.size()) value = args[++i];
+            if (auto why = set_option(name, value, s.options); !why.empty()) return failed(why);
+        } else if (name.starts_with("-") && name != "-") {
+            return failed("unknown option '" + name + "'");
+        } else {
+            take_word(name, s);
+        }
+    }
+    if (auto why = take_positionals(s); !why.empty()) return failed(why);
+    return cli_result{s.options, ""};
 }
 
 }  // namespace heartbeat
