@@ -55,6 +55,53 @@ BOOST_AUTO_TEST_CASE(urls) {
     BOOST_TEST(!is_loopback_host("postgres"));
 }
 
+BOOST_AUTO_TEST_CASE(url_refusals_name_their_first_fault) {
+    // Each text below is wrong in one place only, so its message says which check ran first.
+    std::pair<const char*, const char*> cases[] = {
+        {"http://[::1/", "has an unclosed '[' in its host"},
+        {"http://[::1]x/", "has junk after its IPv6 host"},
+        {"http://:80/", "has no host"},
+        {"http://u@/", "has no host"},
+        {"http://a:b:80/", "has a malformed host"},  // a colon outside brackets
+        {"http://[a]b]:80/", "has junk after its IPv6 host"},
+        {"http://h\\x/", "has a malformed host"},
+        {"http://h:8x/", "has a port outside 1-65535"},
+        {"http://h:-1/", "has a port outside 1-65535"},
+        {"http://h/a\tb", "has a space or control character in its path"},
+        {"http://h/?\x7f", "has a space or control character in its path"},
+    };
+    for (auto [text, message] : cases) {
+        std::string why;
+        BOOST_TEST(!parse_url(text, &why), text);
+        BOOST_TEST(why == message, text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(url_edges_parse) {
+    std::string why = "untouched";
+    auto u = parse_url("https://h", &why);
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(why == "untouched");  // set only when the URL is refused
+    BOOST_TEST(u->port == 443);
+    BOOST_TEST(u->target == "/");
+    BOOST_TEST(!u->has_userinfo);
+    u = parse_url("http://[fd00::2]:8080?q#f");
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(u->host == "fd00::2");
+    BOOST_TEST(u->port == 8080);
+    BOOST_TEST(u->target == "/?q");
+    // The last '@' ends the user-info: a password may hold one.
+    u = parse_url("http://u:p@ss@h:81/#top");
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(u->userinfo == "u:p@ss");
+    BOOST_TEST(u->host == "h");
+    BOOST_TEST(u->target == "/");
+    BOOST_TEST(u->redacted() == "http://h:81/");
+    BOOST_TEST(parse_url("http://h:/")->port == 80);  // an empty port is the scheme's
+    BOOST_TEST(parse_url("http://h:65535/")->port == 65535);
+    BOOST_TEST(parse_url("http://@h/")->has_userinfo);
+}
+
 BOOST_AUTO_TEST_CASE(local_urls_turn_wildcards_into_loopback) {
     BOOST_TEST(local_url("127.0.0.1", 8080, "/hb/readiness", true) ==
                "http://127.0.0.1:8080/hb/readiness");
@@ -124,6 +171,36 @@ BOOST_AUTO_TEST_CASE(command_lines) {
     BOOST_TEST(!parse_cli({"--log-level", "loud"}).options);
     BOOST_TEST(!parse_cli({"serve", "extra"}).options);
     BOOST_TEST(usage().find("heartbeatd validate --config PATH") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(command_line_errors_and_precedence) {
+    auto error_of = [](std::vector<std::string> args) {
+        auto r = parse_cli(args);
+        BOOST_TEST(!r.options);
+        return r.error;
+    };
+    BOOST_TEST(error_of({"--config"}) == "--config needs a path");
+    BOOST_TEST(error_of({"--log-level"}) == "--log-level needs a level");
+    BOOST_TEST(error_of({"--log-format"}) == "--log-format is text or json");
+    BOOST_TEST(error_of({"--timeout", "0s"}) == "--timeout needs a duration such as 2s or 500ms");
+    BOOST_TEST(error_of({"--bogus=1"}) == "unknown option '--bogus'");  // named without its value
+    BOOST_TEST(error_of({"-"}) == "unexpected argument '-'");
+    // The command word counts only first; later it is a positional argument.
+    BOOST_TEST(error_of({"check", "serve"}) ==
+               "unknown probe 'serve': readiness, liveliness, startup, environ");
+    BOOST_TEST(error_of({"liveness", "check"}) == "unexpected argument 'liveness'");
+    BOOST_TEST(error_of({"--bogus", "--version"}) == "unknown option '--bogus'");
+    // --help and --version end the parse: nothing after them is read.
+    auto r = parse_cli({"-c", "a.yaml", "-V", "--bogus"});
+    BOOST_TEST_REQUIRE(r.options.has_value());
+    BOOST_TEST((r.options->cmd == cli_options::command::version));
+    BOOST_TEST(r.options->config_path.value() == "a.yaml");
+    r = parse_cli({"validate", "--config=", "--listen=127.0.0.1:9", "--log-level=off"});
+    BOOST_TEST_REQUIRE(r.options.has_value());
+    BOOST_TEST((r.options->cmd == cli_options::command::validate));
+    BOOST_TEST(r.options->config_path.value() == "");
+    BOOST_TEST(r.options->listen.value() == "127.0.0.1:9");
+    BOOST_TEST((r.options->level == spdlog::level::off));
 }
 
 BOOST_AUTO_TEST_CASE(file_verdicts) {
