@@ -1,6 +1,7 @@
 #include "heartbeat/runtime.hpp"
 
 #include "heartbeat/dispatch.hpp"
+#include "heartbeat/process/signals.hpp"
 
 namespace heartbeat {
 

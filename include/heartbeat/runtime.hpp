@@ -5,7 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "heartbeat/check.hpp"
-#include "heartbeat/process.hpp"
+#include "heartbeat/process/reaper.hpp"
 #include "heartbeat/scheduler.hpp"
 
 namespace heartbeat {
