@@ -73,15 +73,37 @@ std::size_t process_reaper::running() const {
     return n;
 }
 
+namespace {
+
+/** True when orphans are handed to this process (a subreaper, or PID 1): every child is then ours
+ * to reap. Otherwise (a program that embeds the reaper, such as a test) its other children belong
+ * to someone else, who will wait for them. */
+bool adopts_orphans() {
+    if (::getpid() == 1) return true;
+    int flag = 0;
+    return ::prctl(PR_GET_CHILD_SUBREAPER, &flag) == 0 && flag != 0;
+}
+
+}  // namespace
+
+void process_reaper::reap_watched() {
+    for (auto& [pid, c] : children_) {
+        int status = 0;
+        if (c.status || ::waitpid(pid, &status, WNOHANG) != pid) continue;
+        c.status = status;
+        c.done->cancel();
+    }
+}
+
 void process_reaper::reap_now() {
+    if (!adopts_orphans()) return reap_watched();
     for (;;) {
         int status = 0;
         pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid <= 0) return;  // none ready, or no children at all
         auto it = children_.find(pid);
         if (it == children_.end()) {
-            ++orphans_;  // a grandchild handed to us, or a child nobody waits for: reaped, nothing
-                         // more
+            ++orphans_;  // a grandchild handed to us, or a child nobody waits for: reaped only
             continue;
         }
         it->second.status = status;
@@ -170,8 +192,15 @@ std::size_t process_reaper::kill_all_and_reap(duration limit) {
     sweeps_.clear();
     std::set<pid_t> others;
     auto deadline = steady_clock::now() + limit;
+    bool every_child = adopts_orphans();
     for (;;) {
         reap_now();
+        if (!every_child) {
+            // Only the watched ones are ours; they were killed above.
+            if (running() == 0 || steady_clock::now() >= deadline) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            continue;
+        }
         auto kids = child_pids();
         if (kids.empty() || steady_clock::now() >= deadline) break;
         for (pid_t pid : kids) {

@@ -246,7 +246,7 @@ namespace {
 /** Check statuses for rendering tests, set up by hand: no scheduler, no io_context. */
 struct entries {
     status_ptr add(std::string name, std::set<probe> probes, std::optional<bool> ok,
-                  duration interval = 10s) {
+                   duration interval = 10s) {
         check_config c;
         c.name = std::move(name);
         c.probes = std::move(probes);

@@ -21,9 +21,11 @@ namespace heartbeat {
 inline constexpr std::string_view run_marker_variable = "HEARTBEAT_RUN";
 
 /**
- * Reaps every child of the process: the ones it watches (their exit status goes to whoever waits),
- * and any other, such as orphaned grandchildren handed to a subreaper or to PID 1, which are just
- * reaped. One SIGCHLD handler on the io_context thread, looping `waitpid(-1, WNOHANG)`.
+ * Reaps the children it watches (their exit status goes to whoever waits) and, in a process that
+ * adopts orphans (a subreaper, or PID 1), every other child too, such as orphaned grandchildren,
+ * which are just reaped. One SIGCHLD handler on the io_context thread, looping
+ * `waitpid(-1, WNOHANG)`; without orphans to adopt it waits for its own children only, and leaves
+ * the rest of the process's children to whoever started them.
  */
 class process_reaper {
   public:
@@ -59,9 +61,9 @@ class process_reaper {
     /** Processes killed because a finished run had left them running. */
     std::uint64_t leftovers_killed() const { return leftovers_; }
     /**
-     * Kills every watched group and then every other child, again and again until none is left:
-     * each kill hands the victim's children to us. Blocks at most `limit`. For shutdown. Returns
-     * how many children besides the watched ones it killed.
+     * Kills every watched group and, in a process that adopts orphans, every other child, again
+     * and again until none is left: each kill hands the victim's children to us. Blocks at most
+     * `limit`. For shutdown. Returns how many children besides the watched ones it killed.
      */
     std::size_t kill_all_and_reap(duration limit);
     /** Watched children still running. */
@@ -70,6 +72,7 @@ class process_reaper {
     std::uint64_t orphans_reaped() const { return orphans_; }
 
   private:
+    void reap_watched();
     net::awaitable<void> sigchld_loop();
     net::awaitable<void> sweep_loop();
     void sweep_step();
