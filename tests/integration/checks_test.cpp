@@ -9,10 +9,12 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "child.hpp"
+#include "heartbeat/checks/exec.hpp"
 #include "heartbeat/checks/file.hpp"
 #include "heartbeat/checks/tcp.hpp"
 #include "heartbeat/deadline.hpp"
 #include "loopback.hpp"
+#include "procfs.hpp"
 #include "run_check.hpp"
 #include "skip.hpp"
 
@@ -189,4 +191,16 @@ BOOST_AUTO_TEST_CASE(file_kinds_sizes_and_ages) {
                t.result.message);
     t = run(file({path, file_spec::kind::any, 5min, {}}));
     BOOST_TEST(t.result.ok);
+}
+
+BOOST_AUTO_TEST_CASE(an_exec_check_leaves_the_other_children_of_its_process_to_their_owner) {
+    // Here the process is no subreaper: a child of its own that has exited waits for its owner,
+    // not for the reaper that exec checks use (which would take its exit status).
+    child own({HEARTBEAT_HELPER, "exit", "7"});
+    BOOST_TEST_REQUIRE(poll_until([&] { return zombie_children() >= 1; }));
+    exec_spec spec;
+    spec.argv = {HEARTBEAT_HELPER, "exit", "0"};
+    auto t = run(make_check(std::move(spec)));
+    BOOST_TEST(t.result.ok, t.result.message);
+    BOOST_TEST(own.wait_exit(5000).value_or(-1) == 7);
 }
