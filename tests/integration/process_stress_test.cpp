@@ -15,6 +15,7 @@
 #include "heartbeat/dispatch.hpp"
 #include "heartbeat/process/children.hpp"
 #include "heartbeat/process/reaper.hpp"
+#include "heartbeat/runtime.hpp"
 #include "heartbeatd.hpp"
 #include "procfs.hpp"
 
@@ -233,8 +234,8 @@ BOOST_AUTO_TEST_CASE(sigterm_kills_the_orphans_the_daemon_adopted) {
 BOOST_AUTO_TEST_CASE(a_run_ends_what_it_daemonised_and_what_escaped_its_group) {
     BOOST_TEST_REQUIRE(hb::process_reaper::become_subreaper());
     hb::net::io_context ioc;
-    hb::net::thread_pool pool(1);
-    hb::process_reaper reaper(ioc.get_executor());
+    hb::check_runtime runtime(ioc.get_executor());
+    auto& reaper = runtime.reaper();
     auto run = [&](std::vector<std::string> argv) {
         hb::check_config c;
         c.name = "x";
@@ -243,8 +244,7 @@ BOOST_AUTO_TEST_CASE(a_run_ends_what_it_daemonised_and_what_escaped_its_group) {
         spec.argv = std::move(argv);
         c.spec = spec;
         std::optional<hb::check_result> out;
-        hb::net::co_spawn(ioc,
-                          hb::run_check(c, hb::run_context{ioc.get_executor(), &pool, &reaper}),
+        hb::net::co_spawn(ioc, hb::run_check(c, runtime.context()),
                           [&](std::exception_ptr, hb::check_result r) { out = std::move(r); });
         while (!out && ioc.run_one_for(10s)) {
         }
