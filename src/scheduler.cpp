@@ -26,8 +26,9 @@ void scheduler::apply(const std::vector<check_config>& checks) {
         if (!c.enabled) continue;
         auto it = by_name_.find(c.name);
         if (it != by_name_.end() && it->second->cfg.same_definition(c)) {
-            it->second->cfg.line =
-                c.line;  // same check, moved in the file: keep its state and history
+            // The same check: its state and history stay; the config is the new load's (its
+            // line in the file, and its TLS context, made from the CA file as it is now).
+            it->second->cfg = c;
             next[c.name] = it->second;
             order.push_back(it->second);
             by_name_.erase(it);

@@ -18,6 +18,7 @@
 #include "loopback.hpp"
 #include "procfs.hpp"
 #include "skip.hpp"
+#include "tls.hpp"
 
 using namespace heartbeat::test;
 using namespace std::chrono_literals;
@@ -307,4 +308,40 @@ BOOST_AUTO_TEST_CASE(credentials_appear_in_no_answer_and_no_log_line) {
         for (auto secret : {"s3cr3t-pw", "admin:", "k3y-value", "t0ken-value", "SOME_TOKEN"})
             BOOST_TEST(seen.find(secret) == std::string::npos, format << ": " << secret);
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_file_replaced_on_disk_is_read_at_the_next_reload) {
+    temp_dir certs;
+    fs::create_directories(certs.path() + "/server");
+    fs::create_directories(certs.path() + "/other");
+    self_signed server_cert(certs.path() + "/server", {"127.0.0.1"});
+    self_signed other_cert(certs.path() + "/other", {"127.0.0.1"});
+    tls_server server(server_cert,
+                      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    auto ca = certs.path() + "/ca.pem";
+    fs::copy_file(other_cert.cert_file, ca);  // trusts a CA that did not sign the server's
+    heartbeatd d("checks:\n  - {name: api, type: http, url: 'https://127.0.0.1:" +
+                 std::to_string(server.port()) + "/', ca_file: " + ca +
+                 ", interval: 100ms, timeout: 1s}\n");
+    auto runs = [&] {
+        std::istringstream lines(d.get("/metrics").body);
+        double sum = 0;  // successes and failures
+        for (std::string line; std::getline(lines, line);)
+            if (line.starts_with("heartbeat_check_runs_total{check=\"api\""))
+                sum += std::stod(line.substr(line.rfind(' ') + 1));
+        return sum;
+    };
+    BOOST_TEST_REQUIRE(poll_until([&] { return runs() >= 1; }));
+    BOOST_TEST(d.get(base + "/readiness").status == 500);
+    // The bundle is rotated: the runs go on with the one read at load...
+    fs::copy_file(server_cert.cert_file, ca + ".new");
+    fs::rename(ca + ".new", ca);
+    double before = runs();
+    BOOST_TEST_REQUIRE(poll_until([&] { return runs() >= before + 3; }));
+    BOOST_TEST(d.get(base + "/readiness").status == 500);
+    // ...until a reload reads it again.
+    d.proc->signal(SIGHUP);
+    BOOST_TEST_REQUIRE(d.proc->wait_for_line(std::regex("reloaded \\(SIGHUP\\)")).has_value());
+    http_reply r;
+    BOOST_TEST(poll_until([&] { return (r = d.get(base + "/readiness")).status == 200; }), r.body);
 }
