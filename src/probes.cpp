@@ -13,6 +13,13 @@ bool selected(const check_status& c, probe p, const selection& s) {
     return std::find(s.exclude.begin(), s.exclude.end(), c.cfg.name) == s.exclude.end();
 }
 
+status_list select_checks(const status_list& all, probe p, const selection& s) {
+    status_list out;
+    for (const auto& c : all)
+        if (selected(*c, p, s)) out.push_back(c);
+    return out;
+}
+
 std::string rfc3339(std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
     auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();

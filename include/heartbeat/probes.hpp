@@ -20,14 +20,8 @@ struct selection {
 /** True when check `c` answers probe `p` under `s`. */
 bool selected(const check_status& c, probe p, const selection& s);
 
-/** The checks (statuses or scheduler entries) that answer probe `p` under `s`, in config order. */
-template <class Ptr>
-std::vector<Ptr> select_checks(const std::vector<Ptr>& all, probe p, const selection& s) {
-    std::vector<Ptr> out;
-    for (const auto& c : all)
-        if (selected(*c, p, s)) out.push_back(c);
-    return out;
-}
+/** The checks that answer probe `p` under `s`, in config order. */
+status_list select_checks(const status_list& all, probe p, const selection& s);
 
 /** One rendered answer: its verdict and its body. */
 struct probe_answer {
