@@ -15,7 +15,7 @@
 
 #include "heartbeat/checks/http.hpp"
 #include "heartbeat/daemon.hpp"
-#include "heartbeat/environ.hpp"
+#include "heartbeat/environ/environ.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process/reaper.hpp"
 #include "heartbeat/process/signals.hpp"

@@ -3,7 +3,7 @@
 #include <functional>
 #include <string_view>
 
-#include "heartbeat/environ.hpp"
+#include "heartbeat/environ/environ.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/metrics.hpp"
 #include "heartbeat/probes.hpp"

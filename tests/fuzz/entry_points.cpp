@@ -10,8 +10,8 @@
 
 #include "heartbeat/config.hpp"
 #include "heartbeat/http/routes.hpp"
-#include "heartbeat/pep440.hpp"
-#include "heartbeat/pep508.hpp"
+#include "heartbeat/environ/pep440.hpp"
+#include "heartbeat/environ/pep508.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat::fuzz {

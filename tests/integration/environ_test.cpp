@@ -11,8 +11,8 @@
 #include <boost/json/parse.hpp>
 
 #include "child.hpp"
-#include "heartbeat/environ.hpp"
-#include "heartbeat/pep440.hpp"
+#include "heartbeat/environ/environ.hpp"
+#include "heartbeat/environ/pep440.hpp"
 
 using namespace heartbeat;
 using namespace heartbeat::test;

@@ -1,9 +1,9 @@
 #define BOOST_TEST_MODULE environ
 #include <boost/test/unit_test.hpp>
 
-#include "heartbeat/environ.hpp"
-#include "heartbeat/pep440.hpp"
-#include "heartbeat/pep508.hpp"
+#include "heartbeat/environ/environ.hpp"
+#include "heartbeat/environ/pep440.hpp"
+#include "heartbeat/environ/pep508.hpp"
 
 using namespace heartbeat;
 using namespace heartbeat::pep440;

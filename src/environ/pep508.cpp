@@ -1,4 +1,4 @@
-#include "heartbeat/pep508.hpp"
+#include "heartbeat/environ/pep508.hpp"
 
 #include <sys/utsname.h>
 

@@ -1,4 +1,4 @@
-#include "heartbeat/pep440.hpp"
+#include "heartbeat/environ/pep440.hpp"
 
 #include <algorithm>
 #include <charconv>

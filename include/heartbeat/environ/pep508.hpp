@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "heartbeat/pep440.hpp"
+#include "heartbeat/environ/pep440.hpp"
 
 namespace heartbeat::pep508 {
 

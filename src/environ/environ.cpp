@@ -1,4 +1,4 @@
-#include "heartbeat/environ.hpp"
+#include "heartbeat/environ/environ.hpp"
 
 #include <sys/stat.h>
 
@@ -17,7 +17,7 @@
 
 #include "heartbeat/deadline.hpp"
 #include "heartbeat/json_text.hpp"
-#include "heartbeat/pep508.hpp"
+#include "heartbeat/environ/pep508.hpp"
 
 namespace heartbeat {
 
