@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/daemon.hpp"
 #include "heartbeat/environ/environ.hpp"
 #include "heartbeat/probes.hpp"

@@ -10,6 +10,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/config_reader.hpp"
 
@@ -38,40 +39,14 @@ std::optional<probe> parse_probe(std::string_view name) {
 }
 
 std::string_view check_config::type() const {
-    static constexpr std::string_view names[] = {"tcp", "http", "exec", "file"};
-    return names[spec.index()];
+    return unit_of(spec).name;
 }
-
-namespace {
-
-bool same_spec(const tcp_spec& a, const tcp_spec& b) {
-    return a.host == b.host && a.port == b.port && a.send == b.send && a.expect == b.expect;
-}
-bool same_spec(const http_spec& a, const http_spec& b) {
-    return a.url == b.url && a.method == b.method && a.headers == b.headers &&
-           a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
-           a.tls_verify == b.tls_verify && a.ca_file == b.ca_file;
-}
-bool same_spec(const exec_spec& a, const exec_spec& b) {
-    return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.expect_exit == b.expect_exit;
-}
-bool same_spec(const file_spec& a, const file_spec& b) {
-    return a.path == b.path && a.kind_ == b.kind_ && a.max_age == b.max_age &&
-           a.min_size == b.min_size;
-}
-
-}  // namespace
 
 bool check_config::same_definition(const check_config& o) const {
-    if (name != o.name || probes != o.probes || timeout != o.timeout || interval != o.interval ||
-        failure_threshold != o.failure_threshold || success_threshold != o.success_threshold ||
-        enabled != o.enabled || spec.index() != o.spec.index())
-        return false;
-    return std::visit(
-        [&](const auto& mine) {
-            return same_spec(mine, std::get<std::decay_t<decltype(mine)>>(o.spec));
-        },
-        spec);
+    return name == o.name && probes == o.probes && timeout == o.timeout && interval == o.interval &&
+           failure_threshold == o.failure_threshold && success_threshold == o.success_threshold &&
+           enabled == o.enabled && spec.index() == o.spec.index() &&
+           unit_of(spec).same(spec, o.spec);
 }
 
 std::string diagnostic::format(std::string_view path) const {
@@ -249,17 +224,17 @@ std::optional<YAML::Mark> deep_flow_mark(std::string_view text, int depth) {
 
 namespace {
 /**
- * Makes a file check's relative path relative to the config file's folder. The daemon's working
- * directory is wherever it happened to start (`/` in a container image); the folder is where the
- * user put the config, next to what it checks (a ConfigMap or compose volume mounted anywhere).
- * The folder as named, not with symlinks resolved: a ConfigMap's file is a link into `..data`.
+ * Makes a check's relative paths (a file check's `path`) relative to the config file's folder. The
+ * daemon's working directory is wherever it happened to start (`/` in a container image); the
+ * folder is where the user put the config, next to what it checks (a ConfigMap or compose volume
+ * mounted anywhere). The folder as named, not with symlinks resolved: a ConfigMap's file is a link
+ * into `..data`.
  */
-void resolve_file_paths(config& cfg, const std::string& config_path) {
+void resolve_paths(config& cfg, const std::string& config_path) {
     auto folder = std::filesystem::path(config_path).parent_path();
     if (folder.empty()) return;  // the config is in the working directory: the same folder
     for (auto& c : cfg.checks)
-        if (auto* f = std::get_if<file_spec>(&c.spec); f && !f->path.starts_with('/'))
-            f->path = (folder / f->path).string();
+        if (auto place = unit_of(c.spec).place) place(c.spec, folder);
 }
 }  // namespace
 
@@ -294,7 +269,7 @@ load_result parse_config(std::string_view text, std::string path) {
         }
     }
     if (!l.has_errors()) {
-        resolve_file_paths(cfg, path);
+        resolve_paths(cfg, path);
         cfg.path = path;
         result.cfg = std::move(cfg);
     }

@@ -1,5 +1,6 @@
 #include "heartbeat/config_checks.hpp"
 
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat::config_detail {
@@ -23,10 +24,15 @@ const std::vector<std::string_view> common_keys = {
     "name",   "type", "probes", "timeout", "interval", "failure_threshold", "success_threshold",
     "enabled"};
 
-std::vector<std::string_view> type_names() {
-    std::vector<std::string_view> names;
-    for (const auto& t : check_types()) names.push_back(t.name);
-    return names;
+/** "tcp, http, exec, file" with `last` ("," or " or") before the last name. */
+std::string listed_types(std::string_view last) {
+    auto names = check_type_names();
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += i + 1 == names.size() ? fmt::format("{} ", last) : ", ";
+        out += names[i];
+    }
+    return out;
 }
 
 /** The check's name, checked; "" when missing or invalid (reported). */
@@ -51,24 +57,22 @@ std::string read_name(config_reader& r, const YAML::Node& n) {
     return *name;
 }
 
-/** The index of the check's type in check_types(), or nullopt (reported). */
+/** The index of the check's type in check_units(), or nullopt (reported). */
 std::optional<std::size_t> read_type(config_reader& r, const YAML::Node& n,
                                      const std::string& label) {
     YAML::Node type_node = n["type"];
     if (!type_node.IsDefined()) {
-        r.error(
-            n.Mark(),
-            fmt::format("missing required key 'type' in {}: one of tcp, http, exec, file", label));
+        r.error(n.Mark(), fmt::format("missing required key 'type' in {}: one of {}", label,
+                                      listed_types(",")));
         return std::nullopt;
     }
     auto type = r.string_value(type_node, "type");
     if (!type) return std::nullopt;
-    auto names = type_names();
+    auto names = check_type_names();
     auto it = std::find(names.begin(), names.end(), *type);
     if (it != names.end()) return static_cast<std::size_t>(it - names.begin());
-    r.error(type_node.Mark(),
-            fmt::format("unknown check type '{}' in {}: use tcp, http, exec or file{}",
-                        shorten(*type), label, did_you_mean(*type, names)));
+    r.error(type_node.Mark(), fmt::format("unknown check type '{}' in {}: use {}{}", shorten(*type),
+                                          label, listed_types(" or"), did_you_mean(*type, names)));
     return std::nullopt;
 }
 
@@ -121,13 +125,13 @@ std::map<std::string, YAML::Node> collect_keys(config_reader& r, const YAML::Nod
                                                std::optional<std::size_t> type_index,
                                                const std::string& label) {
     std::vector<std::string_view> allowed = common_keys, elsewhere;
-    const auto& types = check_types();
-    for (std::size_t i = 0; i < types.size(); ++i) {
+    const auto& units = check_units();
+    for (std::size_t i = 0; i < units.size(); ++i) {
         auto& target = (!type_index || *type_index == i) ? allowed : elsewhere;
-        target.insert(target.end(), types[i].keys.begin(), types[i].keys.end());
+        target.insert(target.end(), units[i]->keys.begin(), units[i]->keys.end());
     }
     std::string hint =
-        type_index ? fmt::format("to a {} check ({})", types[*type_index].name, label) : "";
+        type_index ? fmt::format("to a {} check ({})", units[*type_index]->name, label) : "";
     std::map<std::string, YAML::Node> values;
     r.for_each_key(
         n, allowed, "in " + label,
@@ -138,10 +142,7 @@ std::map<std::string, YAML::Node> collect_keys(config_reader& r, const YAML::Nod
 /** Warnings for known probe pitfalls (SPEC 2.1). */
 void warn_pitfalls(config_reader& r, const check_config& c, const YAML::Node& n) {
     if (c.probes.count(probe::liveliness)) {
-        std::string host;
-        if (auto* t = std::get_if<tcp_spec>(&c.spec)) host = t->host;
-        if (auto* h = std::get_if<http_spec>(&c.spec))
-            if (auto u = parse_url(h->url)) host = u->host;
+        std::string host = unit_of(c.spec).remote_host(c.spec);
         if (!host.empty() && !is_loopback_host(host))
             r.warn(
                 n.Mark(),
@@ -181,9 +182,9 @@ std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
     check_keys keys{r, n, label, {}, collect_keys(r, n, type_index, label)};
     read_common_keys(r, keys.values, label, c);
     if (type_index) {
-        const auto& type = check_types()[*type_index];
-        keys.type = type.name;
-        c.spec = type.read(keys);
+        const auto& unit = *check_units()[*type_index];
+        keys.type = unit.name;
+        c.spec = unit.read(keys);
     }
     if (r.error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
 

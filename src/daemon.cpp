@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/deadline.hpp"
 #include "heartbeat/reload_plan.hpp"
 

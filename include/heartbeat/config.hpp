@@ -1,14 +1,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "heartbeat/checks/specs.hpp"
 #include "heartbeat/durations.hpp"
 
 namespace heartbeat {
@@ -22,57 +20,6 @@ std::string_view probe_name(probe p);
 /** Parses a probe name (`liveness` is an alias of `liveliness`). */
 std::optional<probe> parse_probe(std::string_view name);
 
-/** `type: tcp` — a TCP connect, optionally a send and an expected reply. */
-struct tcp_spec {
-    std::string host;
-    std::uint16_t port = 0;
-    std::optional<std::string> send;
-    std::optional<std::string> expect;
-};
-
-/** An expected HTTP status: one code (`200`) or a class (`2xx`). */
-struct status_match {
-    int code = 0;    // 100..599 for an exact code
-    int class_ = 0;  // 1..5 for `Nxx`, 0 otherwise
-    bool matches(int status) const { return class_ ? status / 100 == class_ : status == code; }
-    bool operator==(const status_match&) const = default;
-};
-
-class tls_slot;  // heartbeat/net/tls.hpp
-/** A new, empty place for the TLS context of one http check definition. */
-std::shared_ptr<tls_slot> new_tls_slot();
-
-/** `type: http` — one request, no redirects followed. */
-struct http_spec {
-    std::string url;
-    std::string method = "GET";
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::vector<status_match> expect_status;  // empty: 200..399
-    std::optional<std::string> expect_body;
-    bool tls_verify = true;
-    std::optional<std::string> ca_file;
-    // Not configuration: made with each parsed definition and shared by its copies, so that the
-    // TLS context is built once per definition (see tls_slot) and a reload keeps it with the check.
-    std::shared_ptr<tls_slot> tls = new_tls_slot();
-};
-
-/** `type: exec` — a command, as argv or through `/bin/sh -c`. */
-struct exec_spec {
-    std::vector<std::string> argv;  // for a string command: {"/bin/sh", "-c", command}
-    std::map<std::string, std::string> env;
-    std::optional<std::string> cwd;
-    int expect_exit = 0;
-};
-
-/** `type: file` — a path that must exist, optionally fresh and large enough. */
-struct file_spec {
-    enum class kind { any, file, dir };
-    std::string path;  // a relative one is made relative to the config file's folder at load
-    kind kind_ = kind::any;
-    std::optional<duration> max_age;
-    std::optional<std::uint64_t> min_size;
-};
-
 /** One entry of `checks:`. */
 struct check_config {
     std::string name;
@@ -82,10 +29,10 @@ struct check_config {
     int failure_threshold = 1;
     int success_threshold = 1;
     bool enabled = true;
-    std::variant<tcp_spec, http_spec, exec_spec, file_spec> spec;
+    check_spec spec;
     int line = 0;  // where the entry starts in the file, 1-based
 
-    /** `tcp`, `http`, `exec` or `file`. */
+    /** The name of its type (`tcp`, `http`, ...). */
     std::string_view type() const;
     /** True when two definitions would run the same check the same way. */
     bool same_definition(const check_config& other) const;

@@ -1,6 +1,6 @@
 #pragma once
 // One entry of `checks:` (src/config_checks.cpp): the keys every check has, then the keys of its
-// type, read by that type's reader (src/config_check_types.cpp) through a table of check types.
+// type, read by that type's unit (src/checks/<type>/unit.cpp) found in the registry of check types.
 
 #include <map>
 #include <optional>
@@ -34,18 +34,6 @@ struct check_keys {
     /** The key's value, or nullptr when absent. */
     const YAML::Node* optional(std::string_view key) const;
 };
-
-using check_spec = decltype(check_config::spec);
-
-/** A check type: its name, the keys it takes beyond the common ones, and how it reads them. */
-struct check_type {
-    std::string_view name;
-    std::vector<std::string_view> keys;
-    check_spec (*read)(check_keys& keys);
-};
-
-/** tcp, http, exec and file, in this order (the order of check_config::spec). */
-const std::vector<check_type>& check_types();
 
 /** One item of `checks:`, or nullopt when it has an error (each reported to `reader`). */
 std::optional<check_config> read_check(config_reader& reader, const YAML::Node& n,

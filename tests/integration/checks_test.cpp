@@ -9,9 +9,9 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "child.hpp"
-#include "heartbeat/checks/exec.hpp"
-#include "heartbeat/checks/file.hpp"
-#include "heartbeat/checks/tcp.hpp"
+#include "heartbeat/checks/exec/run.hpp"
+#include "heartbeat/checks/file/run.hpp"
+#include "heartbeat/checks/tcp/run.hpp"
 #include "heartbeat/deadline.hpp"
 #include "loopback.hpp"
 #include "procfs.hpp"

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "child.hpp"
-#include "heartbeat/checks/exec.hpp"
+#include "heartbeat/checks/exec/run.hpp"
 #include "heartbeat/dispatch.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process/reaper.hpp"

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "child.hpp"
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/http/run.hpp"
 #include "loopback.hpp"
 #include "run_check.hpp"
 #include "tls.hpp"

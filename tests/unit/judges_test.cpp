@@ -3,8 +3,8 @@
 
 #include <signal.h>
 
-#include "heartbeat/checks/exec.hpp"
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/exec/run.hpp"
+#include "heartbeat/checks/http/run.hpp"
 
 using namespace heartbeat;
 

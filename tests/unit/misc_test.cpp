@@ -3,7 +3,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "heartbeat/checks/file.hpp"
+#include "heartbeat/checks/file/run.hpp"
 #include "heartbeat/cli.hpp"
 #include "heartbeat/http/server.hpp"
 #include "heartbeat/json_text.hpp"

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "child.hpp"
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "tls.hpp"

@@ -1,4 +1,4 @@
-#include "heartbeat/checks/file.hpp"
+#include "heartbeat/checks/file/run.hpp"
 
 #include <sys/stat.h>
 

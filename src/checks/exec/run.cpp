@@ -1,4 +1,4 @@
-#include "heartbeat/checks/exec.hpp"
+#include "heartbeat/checks/exec/run.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>

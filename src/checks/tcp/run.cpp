@@ -1,4 +1,4 @@
-#include "heartbeat/checks/tcp.hpp"
+#include "heartbeat/checks/tcp/run.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/write.hpp>

@@ -1,4 +1,4 @@
-#include "heartbeat/checks/http.hpp"
+#include "heartbeat/checks/http/run.hpp"
 
 #include <algorithm>
 

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace heartbeat {
+
+struct check_unit;  // heartbeat/checks/unit.hpp
+
+/** `type: exec` — a command, as argv or through `/bin/sh -c`. */
+struct exec_spec {
+    std::vector<std::string> argv;  // for a string command: {"/bin/sh", "-c", command}
+    std::map<std::string, std::string> env;
+    std::optional<std::string> cwd;
+    int expect_exit = 0;
+
+    /** Everything the generic code knows of the type (src/checks/exec/unit.cpp). */
+    static const check_unit& unit();
+};
+
+}  // namespace heartbeat

@@ -1,0 +1,183 @@
+// The http check type as a unit: its keys, schema, docs and runner.
+#include <algorithm>
+#include <charconv>
+
+#include "heartbeat/checks/http/run.hpp"
+#include "heartbeat/checks/unit.hpp"
+#include "heartbeat/config_checks.hpp"
+#include "heartbeat/url.hpp"
+
+namespace heartbeat {
+
+namespace {
+
+using config_detail::check_keys;
+using config_detail::shorten;
+
+/** One item of `expect_status`: a code (`200`) or a class (`2xx`). */
+std::optional<status_match> parse_status_match(const std::string& item) {
+    status_match m;
+    if (item.size() == 3 && item[0] >= '1' && item[0] <= '5' &&
+        (item.substr(1) == "xx" || item.substr(1) == "XX")) {
+        m.class_ = item[0] - '0';
+        return m;
+    }
+    int code = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
+    if (ec != std::errc{} || end != item.data() + item.size() || code < 100 || code > 599)
+        return std::nullopt;
+    m.code = code;
+    return m;
+}
+
+void read_expect_status(check_keys& keys, http_spec& h) {
+    auto es = keys.optional("expect_status");
+    if (!es) return;
+    auto list = keys.reader.string_list(*es, "expect_status");
+    if (!list) return;
+    for (auto& item : *list) {
+        if (auto m = parse_status_match(item))
+            h.expect_status.push_back(*m);
+        else
+            keys.reader.error(es->Mark(),
+                              fmt::format("'expect_status' takes codes from 100 to 599 or classes "
+                                          "like 2xx, got '{}'",
+                                          shorten(item)));
+    }
+}
+
+void read_headers(check_keys& keys, http_spec& h) {
+    auto hs = keys.optional("headers");
+    if (!hs) return;
+    auto map = keys.reader.string_map(*hs, "headers");
+    if (!map) return;
+    for (auto& [k, v] : *map) {
+        bool bad = k.find_first_of(" :\r\n\t") != std::string::npos ||
+                   v.find_first_of("\r\n") != std::string::npos;
+        if (bad)
+            keys.reader.error(
+                hs->Mark(),
+                fmt::format("header '{}' has a character a header cannot carry", shorten(k)));
+    }
+    h.headers = *map;
+}
+
+void read_url(check_keys& keys, http_spec& h) {
+    auto u = keys.required("url");
+    if (!u) return;
+    if (auto s = keys.reader.string_value(*u, "url")) {
+        std::string why;
+        if (parse_url(*s, &why))
+            h.url = *s;
+        else
+            keys.reader.error(u->Mark(), fmt::format("'url' {}", why));
+    }
+}
+
+void read_method(check_keys& keys, http_spec& h) {
+    auto m = keys.optional("method");
+    if (!m) return;
+    if (auto s = keys.reader.string_value(*m, "method")) {
+        std::string upper = *s;
+        std::transform(upper.begin(), upper.end(), upper.begin(),
+                       [](unsigned char ch) { return std::toupper(ch); });
+        if (upper != "GET" && upper != "HEAD")
+            keys.reader.error(m->Mark(), "'method' must be GET or HEAD");
+        else
+            h.method = upper;
+    }
+}
+
+check_spec read(check_keys& keys) {
+    auto& r = keys.reader;
+    http_spec h;
+    read_url(keys, h);
+    read_method(keys, h);
+    read_headers(keys, h);
+    read_expect_status(keys, h);
+    if (auto b = keys.optional("expect_body"))
+        if (auto s = r.string_value(*b, "expect_body")) h.expect_body = *s;
+    if (auto v = keys.optional("tls_verify"))
+        if (auto b = r.bool_value(*v, "tls_verify")) h.tls_verify = *b;
+    if (auto ca = keys.optional("ca_file"))
+        if (auto s = r.string_value(*ca, "ca_file")) h.ca_file = *s;
+    return h;
+}
+
+/** The TLS context is left out: it is made from the keys compared here. */
+bool same(const check_spec& x, const check_spec& y) {
+    const auto& a = std::get<http_spec>(x);
+    const auto& b = std::get<http_spec>(y);
+    return a.url == b.url && a.method == b.method && a.headers == b.headers &&
+           a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
+           a.tls_verify == b.tls_verify && a.ca_file == b.ca_file;
+}
+
+std::string remote_host(const check_spec& spec) {
+    auto u = parse_url(std::get<http_spec>(spec).url);
+    return u ? u->host : "";
+}
+
+net::awaitable<check_result> run(check_config cfg, steady_clock::time_point deadline, run_context) {
+    return run_http(std::get<http_spec>(cfg.spec), cfg.timeout, deadline);
+}
+
+constexpr std::string_view schema = R"json({
+  "check": {
+    "allOf": [{"$ref": "#/$defs/common"}],
+    "properties": {
+      "type": {"const": "http"},
+      "url": {"type": "string", "pattern": "^https?://[^/?#\\s]+"},
+      "method": {"enum": ["GET", "HEAD", "get", "head", "Get", "Head"]},
+      "headers": {"$ref": "#/$defs/string_map"},
+      "expect_status": {
+        "oneOf": [
+          {"$ref": "#/$defs/status"},
+          {"type": "array", "items": {"$ref": "#/$defs/status"}}
+        ]
+      },
+      "expect_body": {"type": "string", "minLength": 1},
+      "tls_verify": {"type": "boolean"},
+      "ca_file": {"type": "string", "minLength": 1}
+    },
+    "required": ["url"],
+    "unevaluatedProperties": false
+  },
+  "defs": {
+    "status": {
+      "oneOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": "^[1-5](xx|XX)$"}
+      ]
+    }
+  }
+})json";
+
+constexpr std::string_view docs = R"md(| key | meaning | default |
+|---|---|---|
+| `url` | `http://` or `https://`; user-info (`https://user:pass@host/`) is sent as Basic auth and never shown | required |
+| `method` | `GET` or `HEAD` | `GET` |
+| `headers` | map of extra request headers; values are never shown | none |
+| `expect_status` | list of codes and classes: `[200, 204]`, `[2xx]` | any `200`–`399` |
+| `expect_body` | a substring the body must contain (the first 64 KiB are read) | none |
+| `tls_verify` | verify the server certificate and its host name | `true` |
+| `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
+)md";
+
+}  // namespace
+
+const check_unit& http_spec::unit() {
+    static const check_unit unit{
+        "http",
+        {"url", "method", "headers", "expect_status", "expect_body", "tls_verify", "ca_file"},
+        read,
+        same,
+        remote_host,
+        nullptr,
+        run,
+        schema,
+        docs};
+    return unit;
+}
+
+}  // namespace heartbeat
