@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "heartbeat/checks/http/run.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/daemon.hpp"
 #include "heartbeat/environ/environ.hpp"
 #include "heartbeat/probes.hpp"
@@ -63,7 +64,7 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
         return std::nullopt;
     }
     if (text) *text = std::move(r.text);
-    build_tls_contexts(*r.cfg);
+    prepare_checks(*r.cfg);
     return std::move(r.cfg);
 }
 

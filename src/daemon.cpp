@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "heartbeat/checks/http/run.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/deadline.hpp"
 #include "heartbeat/reload_plan.hpp"
 
@@ -181,7 +181,7 @@ net::awaitable<void> daemon::reload_loop(std::string why) {
         for (const auto& c : cfg_.checks) longest = std::max(longest, c.timeout);
         auto load = [path = *path_] {
             auto r = load_config(path);
-            if (r.ok()) build_tls_contexts(*r.cfg);  // on this thread: it reads CA files
+            if (r.ok()) prepare_checks(*r.cfg);  // on this thread: it reads CA files
             return r;
         };
         auto r = co_await offload_until<load_result>(loader_, steady_clock::time_point::max(),

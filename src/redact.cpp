@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
-#include "heartbeat/url.hpp"
+#include "heartbeat/checks/unit.hpp"
 
 namespace heartbeat {
 
-namespace {
-
-void add(std::vector<std::string>& out, std::string value) {
+void add_secret(std::vector<std::string>& out, std::string value) {
     if (value.size() >= min_secret_size) out.push_back(std::move(value));
 }
+
+namespace {
 
 json::value redacted(const json::value& v, const std::vector<std::string>& secrets) {
     if (v.is_string()) return json::string(redact(std::string(v.as_string()), secrets));
@@ -32,18 +32,7 @@ json::value redacted(const json::value& v, const std::vector<std::string>& secre
 
 std::vector<std::string> secret_values(const check_config& c) {
     std::vector<std::string> out;
-    const auto* h = std::get_if<http_spec>(&c.spec);
-    if (!h) return out;
-    for (const auto& [name, value] : h->headers) add(out, value);
-    if (auto u = parse_url(h->url); u && u->has_userinfo) {
-        std::string plain = percent_decode(u->userinfo);
-        add(out, u->userinfo);
-        add(out, plain);
-        add(out, basic_credentials(u->userinfo));
-        auto colon = plain.find(':');
-        add(out, plain.substr(0, colon));
-        if (colon != std::string::npos) add(out, plain.substr(colon + 1));
-    }
+    if (auto secrets = unit_of(c.spec).secrets) secrets(c.spec, out);
     // Longest first: a secret that contains another is replaced whole.
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
     return out;

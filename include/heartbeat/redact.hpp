@@ -8,13 +8,16 @@
 namespace heartbeat {
 
 /**
- * The values of a check's config that must never be shown: header values and URL user-info (as
- * written, decoded, each of its parts, and as the Basic credentials sent). Values shorter than
- * `min_secret_size` are left out: they cannot be told apart from ordinary text.
+ * The values of a check's config that must never be shown, as its type names them (an http
+ * check's header values and URL user-info, say), longest first.
  */
 std::vector<std::string> secret_values(const check_config& c);
 
+/** Values shorter than this are never secrets: they cannot be told apart from ordinary text. */
 constexpr std::size_t min_secret_size = 4;
+
+/** Adds `value` to `out` unless it is too short to be told apart from ordinary text. */
+void add_secret(std::vector<std::string>& out, std::string value);
 
 /** `text` with every occurrence of each secret replaced by `[redacted]`. */
 std::string redact(std::string text, const std::vector<std::string>& secrets);

@@ -29,6 +29,11 @@ const check_unit& unit_of(const check_spec& spec) {
     return *check_units()[spec.index()];
 }
 
+void prepare_checks(const config& cfg) {
+    for (const auto& c : cfg.checks)
+        if (auto prepare = unit_of(c.spec).prepare) prepare(c.spec);
+}
+
 std::vector<std::string_view> check_type_names() {
     std::vector<std::string_view> names;
     for (const auto* unit : check_units()) names.push_back(unit->name);

@@ -61,7 +61,7 @@ void check_spec(const tcp_spec& t) {
 void check_spec(const http_spec& h) {
     no_nul(h.url);
     no_nul(h.expect_body);
-    no_nul(h.ca_file);
+    no_nul(h.tls.ca_file);
     require(parse_url(h.url).has_value(), "an http check has a URL parse_url refuses");
     require(h.method == "GET" || h.method == "HEAD", "an http check has a method besides GET/HEAD");
     for (const auto& [name, value] : h.headers) {

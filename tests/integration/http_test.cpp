@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(https_with_a_trusted_ca_file_and_sni) {
     self_signed cert(dir.path(), {"localhost", "127.0.0.1"});
     tls_server tls(cert, response(200, "secure"));
     auto spec = get("https://localhost:" + std::to_string(tls.port()) + "/tls");
-    spec.ca_file = cert.cert_file;
+    spec.tls.ca_file = cert.cert_file;
     spec.expect_body = "secure";
     auto t = run(spec);
     BOOST_TEST(t.result.ok, t.result.message);
@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(https_with_a_trusted_ca_file_and_sni) {
     BOOST_TEST(tls.last_request().starts_with("GET /tls HTTP/1.1\r\n"));
     // An IP literal is verified against the certificate's IP names, and sends no SNI.
     auto by_ip = get("https://127.0.0.1:" + std::to_string(tls.port()) + "/");
-    by_ip.ca_file = cert.cert_file;
+    by_ip.tls.ca_file = cert.cert_file;
     BOOST_TEST(run(by_ip).result.ok);
     BOOST_TEST(tls.last_sni().empty());
 }
@@ -235,14 +235,14 @@ BOOST_AUTO_TEST_CASE(https_verification_failures_and_tls_verify_false) {
                    "certificate verify failed: self-signed certificate") != std::string::npos,
                untrusted.result.message);
     auto spec = get(url);
-    spec.ca_file = cert.cert_file;
+    spec.tls.ca_file = cert.cert_file;
     auto wrong_name = run(spec);
     BOOST_TEST(!wrong_name.result.ok);
     BOOST_TEST(wrong_name.result.message.find("certificate verify failed: hostname mismatch") !=
                    std::string::npos,
                wrong_name.result.message);
     auto relaxed = get(url);
-    relaxed.tls_verify = false;
+    relaxed.tls.verify = false;
     BOOST_TEST(run(relaxed).result.ok);
 }
 
@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(a_ca_file_that_cannot_be_loaded_fails_the_run_with_why) {
     self_signed cert(dir.path(), {"localhost"});
     tls_server tls(cert, response(200, "x"));
     auto spec = get("https://localhost:" + std::to_string(tls.port()) + "/");
-    spec.ca_file = dir.path() + "/missing.pem";
+    spec.tls.ca_file = dir.path() + "/missing.pem";
     auto t = run(spec);
     BOOST_TEST(!t.result.ok);
     BOOST_TEST(t.result.message.starts_with("cannot load CA certificates from " + dir.path() +
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(the_ca_file_is_read_once_per_definition_not_at_every_run) {
     self_signed cert(dir.path(), {"localhost"});
     tls_server tls(cert, response(200, "x"));
     auto spec = get("https://localhost:" + std::to_string(tls.port()) + "/");
-    spec.ca_file = cert.cert_file;
+    spec.tls.ca_file = cert.cert_file;
     auto check = make_check(spec);
     BOOST_TEST_REQUIRE(run_once(check).result.ok);
     std::filesystem::remove(cert.cert_file);
@@ -280,6 +280,6 @@ BOOST_AUTO_TEST_CASE(the_ca_file_is_read_once_per_definition_not_at_every_run) {
     auto again = run_once(check);
     BOOST_TEST(again.result.ok, again.result.message);
     auto fresh = get(spec.url);
-    fresh.ca_file = cert.cert_file;
+    fresh.tls.ca_file = cert.cert_file;
     BOOST_TEST(run(fresh).result.message.starts_with("cannot load CA certificates from "));
 }

@@ -280,7 +280,7 @@ BOOST_AUTO_TEST_CASE(every_check_type_parses_its_options) {
     BOOST_TEST(h.expect_status.size() == 2u);
     BOOST_TEST(h.expect_status[1].matches(302));
     BOOST_TEST(!h.expect_status[0].matches(201));
-    BOOST_TEST(!h.tls_verify);
+    BOOST_TEST(!h.tls.verify);
     auto& e = std::get<exec_spec>(r.cfg->checks[2].spec);
     BOOST_TEST(e.argv == (std::vector<std::string>{"/bin/sh", "-c", "pg_isready -q"}));
     BOOST_TEST(e.expect_exit == 2);

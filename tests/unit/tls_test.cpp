@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "child.hpp"
-#include "heartbeat/checks/http/run.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "tls.hpp"
@@ -93,12 +93,12 @@ BOOST_AUTO_TEST_CASE(copies_share_the_context_and_each_parse_makes_a_new_one) {
     auto loaded = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
     BOOST_TEST_REQUIRE(loaded.ok());
     const auto& spec = std::get<http_spec>(loaded.cfg->checks[0].spec);
-    BOOST_TEST_REQUIRE(spec.tls != nullptr);
+    BOOST_TEST_REQUIRE(spec.tls.slot != nullptr);
     auto copy = loaded.cfg->checks[0];
-    BOOST_TEST(std::get<http_spec>(copy.spec).tls == spec.tls);
+    BOOST_TEST(std::get<http_spec>(copy.spec).tls.slot == spec.tls.slot);
     auto again = parse_config(https_checks("/etc/ca.pem", "a"), "/etc/heartbeat.yaml");
-    BOOST_TEST(std::get<http_spec>(again.cfg->checks[0].spec).tls != spec.tls);
-    BOOST_TEST(std::get<http_spec>(loaded.cfg->checks[1].spec).tls != spec.tls);
+    BOOST_TEST(std::get<http_spec>(again.cfg->checks[0].spec).tls.slot != spec.tls.slot);
+    BOOST_TEST(std::get<http_spec>(loaded.cfg->checks[1].spec).tls.slot != spec.tls.slot);
 }
 
 BOOST_AUTO_TEST_CASE(a_reload_gives_every_check_the_context_its_load_made) {
@@ -121,9 +121,9 @@ BOOST_AUTO_TEST_CASE(a_reload_gives_every_check_the_context_its_load_made) {
     BOOST_TEST(sched.find("changed") != changed);
     for (std::size_t i = 0; i < 2; ++i) {
         const auto& name = after.cfg->checks[i].name;
-        BOOST_TEST(
-            http_of(sched.find(name)).tls == std::get<http_spec>(after.cfg->checks[i].spec).tls,
-            name);
+        BOOST_TEST(http_of(sched.find(name)).tls.slot ==
+                       std::get<http_spec>(after.cfg->checks[i].spec).tls.slot,
+                   name);
     }
 }
 
@@ -132,12 +132,12 @@ BOOST_AUTO_TEST_CASE(the_loader_builds_every_https_context_before_any_run) {
     self_signed cert(dir.path(), {"localhost"});
     auto r = parse_config(https_checks(cert.cert_file, "a"), dir.path() + "/heartbeat.yaml");
     BOOST_TEST_REQUIRE(r.ok());
-    build_tls_contexts(*r.cfg);
+    prepare_checks(*r.cfg);
     // The CA file is gone before the first run: the contexts were made from it at load.
     std::filesystem::remove(cert.cert_file);
     for (const auto& c : r.cfg->checks) {
         const auto& h = std::get<http_spec>(c.spec);
-        auto got = h.tls->get(h.tls_verify, h.ca_file);
+        auto got = h.tls.client();
         BOOST_TEST(got.context != nullptr, c.name << ": " << got.error);
     }
 }

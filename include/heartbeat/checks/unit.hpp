@@ -11,6 +11,7 @@
 
 namespace heartbeat {
 
+struct config;  // heartbeat/config.hpp
 namespace config_detail {
 struct check_keys;  // heartbeat/config_checks.hpp
 }
@@ -30,6 +31,11 @@ struct check_unit {
     /** Runs one check of this type once; `run_check` times it and redacts secrets. */
     net::awaitable<check_result> (*run)(check_config cfg, steady_clock::time_point deadline,
                                         run_context ctx);
+    /** Work done once per definition at load, off the I/O thread (it may block: reading CA files,
+     * say), so that no run does it; may be null. */
+    void (*prepare)(const check_spec& spec);
+    /** Adds the values of `spec` that must never be shown (with add_secret); may be null. */
+    void (*secrets)(const check_spec& spec, std::vector<std::string>& out);
     /** Its JSON Schema: `{"check": <the alternative of $defs.check.oneOf>, "defs": {...}}`. */
     std::string_view schema;
     /** Its key table in README.md, as written there. */
@@ -41,6 +47,10 @@ const std::vector<const check_unit*>& check_units();
 
 /** The unit of the type that `spec` holds. */
 const check_unit& unit_of(const check_spec& spec);
+
+/** Runs each check's `prepare`: blocking, so a loader calls it off the I/O thread. A failure is
+ * not kept: the check's run tries again and reports why. */
+void prepare_checks(const config& cfg);
 
 /** The type names, in registry order. */
 std::vector<std::string_view> check_type_names();

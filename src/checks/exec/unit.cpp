@@ -101,9 +101,12 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 }  // namespace
 
 const check_unit& exec_spec::unit() {
-    static const check_unit unit{
-        "exec", {"command", "env", "cwd", "expect_exit"}, read, same, no_host, nullptr, run, schema,
-        docs};
+    static const check_unit unit{"exec",  {"command", "env", "cwd", "expect_exit"},
+                                 read,    same,
+                                 no_host, nullptr,
+                                 run,     nullptr,
+                                 nullptr, schema,
+                                 docs};
     return unit;
 }
 

@@ -92,9 +92,12 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 }  // namespace
 
 const check_unit& file_spec::unit() {
-    static const check_unit unit{
-        "file", {"path", "kind", "max_age", "min_size"}, read, same, no_host, place, run, schema,
-        docs};
+    static const check_unit unit{"file",  {"path", "kind", "max_age", "min_size"},
+                                 read,    same,
+                                 no_host, place,
+                                 run,     nullptr,
+                                 nullptr, schema,
+                                 docs};
     return unit;
 }
 

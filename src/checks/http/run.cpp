@@ -193,7 +193,7 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
            .shown = u->redacted(),
            .req = make_request(spec, *u),
            .head = spec.method == "HEAD",
-           .verify = spec.tls_verify,
+           .verify = spec.tls.verify,
            .timeout = timeout,
            .deadline = deadline};
 
@@ -207,19 +207,12 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
         got = co_await over_tcp(std::move(c), resolved.endpoints);
     } else {
         // Built once for this definition, not at every run (see tls_slot).
-        auto tls = spec.tls ? spec.tls->get(spec.tls_verify, spec.ca_file)
-                            : make_tls_client(spec.tls_verify, spec.ca_file);
+        auto tls = spec.tls.client();
         if (!tls.context) co_return failure(tls.error);
         got = co_await over_tls(std::move(c), resolved.endpoints, tls.context);
     }
     if (!got.error.empty()) co_return failure(got.error);
     co_return judge_http(spec, got.exchange);
-}
-
-void build_tls_contexts(const config& cfg) {
-    for (const auto& c : cfg.checks)
-        if (const auto* h = std::get_if<http_spec>(&c.spec); h && h->tls)
-            if (auto u = parse_url(h->url); u && u->tls) h->tls->get(h->tls_verify, h->ca_file);
 }
 
 }  // namespace heartbeat

@@ -5,6 +5,8 @@
 #include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
+#include "heartbeat/net/tls.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat {
@@ -97,10 +99,7 @@ check_spec read(check_keys& keys) {
     read_expect_status(keys, h);
     if (auto b = keys.optional("expect_body"))
         if (auto s = r.string_value(*b, "expect_body")) h.expect_body = *s;
-    if (auto v = keys.optional("tls_verify"))
-        if (auto b = r.bool_value(*v, "tls_verify")) h.tls_verify = *b;
-    if (auto ca = keys.optional("ca_file"))
-        if (auto s = r.string_value(*ca, "ca_file")) h.ca_file = *s;
+    h.tls = read_tls_keys(keys);
     return h;
 }
 
@@ -110,7 +109,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<http_spec>(y);
     return a.url == b.url && a.method == b.method && a.headers == b.headers &&
            a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
-           a.tls_verify == b.tls_verify && a.ca_file == b.ca_file;
+           a.tls.same(b.tls);
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -120,6 +119,28 @@ std::string remote_host(const check_spec& spec) {
 
 net::awaitable<check_result> run(check_config cfg, steady_clock::time_point deadline, run_context) {
     return run_http(std::get<http_spec>(cfg.spec), cfg.timeout, deadline);
+}
+
+/** Builds the TLS context of an https check now: at load, off the I/O thread. */
+void prepare(const check_spec& spec) {
+    const auto& h = std::get<http_spec>(spec);
+    if (auto u = parse_url(h.url); u && u->tls) h.tls.client();
+}
+
+/** Header values and URL user-info: as written, decoded, each part, and as the Basic credentials.
+ */
+void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
+    const auto& h = std::get<http_spec>(spec);
+    for (const auto& [name, value] : h.headers) add_secret(out, value);
+    auto u = parse_url(h.url);
+    if (!u || !u->has_userinfo) return;
+    std::string plain = percent_decode(u->userinfo);
+    add_secret(out, u->userinfo);
+    add_secret(out, plain);
+    add_secret(out, basic_credentials(u->userinfo));
+    auto colon = plain.find(':');
+    add_secret(out, plain.substr(0, colon));
+    if (colon != std::string::npos) add_secret(out, plain.substr(colon + 1));
 }
 
 constexpr std::string_view schema = R"json({
@@ -175,6 +196,8 @@ const check_unit& http_spec::unit() {
         remote_host,
         nullptr,
         run,
+        prepare,
+        add_secrets,
         schema,
         docs};
     return unit;

@@ -63,9 +63,12 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 }  // namespace
 
 const check_unit& tcp_spec::unit() {
-    static const check_unit unit{
-        "tcp", {"host", "port", "send", "expect"}, read, same, remote_host, nullptr, run, schema,
-        docs};
+    static const check_unit unit{"tcp",       {"host", "port", "send", "expect"},
+                                 read,        same,
+                                 remote_host, nullptr,
+                                 run,         nullptr,
+                                 nullptr,     schema,
+                                 docs};
     return unit;
 }
 

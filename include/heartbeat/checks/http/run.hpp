@@ -21,11 +21,4 @@ struct http_exchange {
  */
 check_result judge_http(const http_spec& spec, const http_exchange& got);
 
-/**
- * Builds the TLS context of every https check of `cfg` now, reading its CA file: blocking, so a
- * loader calls it off the I/O thread, and no run reads certificates. A context that cannot be made
- * is tried again at the check's next run, which reports why.
- */
-void build_tls_contexts(const config& cfg);
-
 }  // namespace heartbeat

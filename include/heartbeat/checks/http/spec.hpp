@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "heartbeat/checks/tls_keys.hpp"
+
 namespace heartbeat {
 
 struct check_unit;  // heartbeat/checks/unit.hpp
@@ -18,10 +20,6 @@ struct status_match {
     bool operator==(const status_match&) const = default;
 };
 
-class tls_slot;  // heartbeat/net/tls.hpp
-/** A new, empty place for the TLS context of one http check definition. */
-std::shared_ptr<tls_slot> new_tls_slot();
-
 /** `type: http` — one request, no redirects followed. */
 struct http_spec {
     std::string url;
@@ -29,11 +27,7 @@ struct http_spec {
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<status_match> expect_status;  // empty: 200..399
     std::optional<std::string> expect_body;
-    bool tls_verify = true;
-    std::optional<std::string> ca_file;
-    // Not configuration: made with each parsed definition and shared by its copies, so that the
-    // TLS context is built once per definition (see tls_slot) and a reload keeps it with the check.
-    std::shared_ptr<tls_slot> tls = new_tls_slot();
+    tls_keys tls;  // for https URLs
 
     /** Everything the generic code knows of the type (src/checks/http/unit.cpp). */
     static const check_unit& unit();
