@@ -1,0 +1,266 @@
+#include "ares_lookup.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+
+namespace heartbeat::detail {
+
+namespace {
+
+// Boost's error_category has a non-virtual destructor by design: a category is a static object,
+// never deleted through a pointer to its base.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+/** c-ares 1.18's statuses in words a person on call reads in a check's message (each starts in
+ * lower case: resolve_failure puts it after "resolve HOST: "). */
+class dns_category_impl final : public boost::system::error_category {
+  public:
+    const char* name() const noexcept override { return "dns"; }
+    std::string message(int status) const override {
+        switch (status) {
+            case ARES_ENOTFOUND:
+            case ARES_ENONAME:
+                return "no such host";
+            case ARES_ENODATA:
+                return "the name has no address";
+            case ARES_ESERVFAIL:
+                return "server failure: the DNS server answered SERVFAIL";
+            case ARES_EREFUSED:
+                return "server failure: the DNS server refused the query";
+            // c-ares 1.18 reports a server that answers SERVFAIL or REFUSED to every try, or that
+            // nothing listens for, with this status: each server failed.
+            case ARES_ECONNREFUSED:
+                return "server failure: every DNS server answered SERVFAIL or REFUSED, or none "
+                       "listens";
+            case ARES_ETIMEOUT:
+                return "no answer from the DNS server";
+            case ARES_EBADNAME:
+                return "not a valid host name";
+            case ARES_EFILE:
+                return "cannot read the resolver configuration";
+            default:
+                return ares_strerror(status);
+        }
+    }
+};
+#pragma GCC diagnostic pop
+
+const dns_category_impl dns_category;
+
+/** c-ares needs this once per process before any channel (a no-op on Linux in 1.18, but
+ * documented as required). */
+void init_library_once() {
+    static const int status = ares_library_init(ARES_LIB_INIT_ALL);
+    (void)status;
+}
+
+/** Whether `fd` has something to read now. Asio's reactor is edge-triggered: a socket that c-ares
+ * did not drain (it reads one piece of a TCP answer per call) would get no new edge. */
+bool readable_now(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+}
+
+net::ip::tcp::resolver::results_type to_results(const ares_addrinfo* answer,
+                                                const std::string& host,
+                                                const std::string& service) {
+    std::vector<net::ip::tcp::endpoint> eps;
+    for (auto* n = answer ? answer->nodes : nullptr; n; n = n->ai_next) {
+        if (n->ai_family != AF_INET && n->ai_family != AF_INET6) continue;
+        net::ip::tcp::endpoint ep;
+        if (static_cast<std::size_t>(n->ai_addrlen) > ep.capacity()) continue;
+        std::memcpy(ep.data(), n->ai_addr, n->ai_addrlen);
+        ep.resize(n->ai_addrlen);
+        eps.push_back(ep);
+    }
+    return net::ip::tcp::resolver::results_type::create(eps.begin(), eps.end(), host, service);
+}
+
+}  // namespace
+
+boost::system::error_code dns_error(int ares_status) {
+    return {ares_status, dns_category};
+}
+
+ares_lookup::ares_lookup(net::any_io_executor ex) : done(ex), ex_(ex), retry_(ex) {}
+
+ares_lookup::~ares_lookup() {
+    close();
+}
+
+void ares_lookup::start(const std::string& host, const std::string& service,
+                        const resolve_options& options) {
+    init_library_once();
+    host_ = host;
+    service_ = service;
+    ares_options o{};
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF;
+    o.sock_state_cb = &ares_lookup::on_socket_state;
+    o.sock_state_cb_data = this;
+    // DNS only: resolve_until has read the hosts file already, from a path it can be given
+    // (c-ares 1.18 takes one only from the process environment).
+    std::string lookups = "b";
+    o.lookups = lookups.data();
+    std::string resolv_conf = options.resolv_conf;
+    o.resolvconf_path = resolv_conf.data();
+    if (options.dns_port != 0) {
+        o.udp_port = o.tcp_port = options.dns_port;  // host byte order in 1.18
+        mask |= ARES_OPT_UDP_PORT | ARES_OPT_TCP_PORT;
+    }
+    if (int status = ares_init_options(&channel_, &o, mask); status != ARES_SUCCESS) {
+        channel_ = nullptr;
+        finish({dns_error(status), {}, false});
+        return;
+    }
+    ares_addrinfo_hints hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = ARES_AI_NUMERICSERV;
+    ares_getaddrinfo(channel_, host_.c_str(), service_.c_str(), &hints, &ares_lookup::on_answer,
+                     this);
+    if (!result) {
+        arm_all();
+        arm_timer();
+    }
+}
+
+void ares_lookup::close() {
+    if (!channel_) return;
+    // ares_destroy calls the pending query back (ARES_EDESTRUCTION) and reports each socket
+    // closed: both land here, and neither may touch Asio any more than releasing a descriptor.
+    closing_ = true;
+    ares_destroy(channel_);
+    channel_ = nullptr;
+    retry_.cancel();
+    // Every socket was reported closed above; should c-ares have skipped one, its descriptor is
+    // still c-ares' to close, never the reactor's.
+    for (auto& w : watches_) (void)w.descriptor->release();
+    watches_.clear();
+}
+
+void ares_lookup::on_socket_state(void* self, ares_socket_t fd, int readable, int writable) {
+    static_cast<ares_lookup*>(self)->socket_state(fd, readable != 0, writable != 0);
+}
+
+void ares_lookup::socket_state(int fd, bool readable, bool writable) {
+    auto it =
+        std::find_if(watches_.begin(), watches_.end(), [fd](const watch& w) { return w.fd == fd; });
+    if (!readable && !writable) {
+        // c-ares closes the socket right after: the reactor must forget it first (release, not
+        // close: the socket is c-ares'), and the waits on it end as aborted.
+        if (it != watches_.end()) {
+            it->descriptor->release();
+            watches_.erase(it);
+        }
+        return;
+    }
+    if (it == watches_.end()) {
+        watch w;
+        w.id = next_id_++;
+        w.fd = fd;
+        w.descriptor = std::make_unique<net::posix::stream_descriptor>(ex_);
+        boost::system::error_code ec;
+        w.descriptor->assign(fd, ec);
+        if (ec) {
+            // Not watchable (no memory for the reactor): the lookup cannot go on.
+            (void)w.descriptor->release();
+            if (!closing_) finish({ec, {}, false});
+            return;
+        }
+        watches_.push_back(std::move(w));
+        it = watches_.end() - 1;
+    }
+    it->want_read = readable;
+    it->want_write = writable;
+}
+
+void ares_lookup::on_answer(void* self, int status, int /*timeouts*/, ares_addrinfo* answer) {
+    auto* me = static_cast<ares_lookup*>(self);
+    if (!me->closing_) {
+        resolve_outcome out;
+        if (status != ARES_SUCCESS)
+            out.ec = dns_error(status);
+        else {
+            out.endpoints = to_results(answer, me->host_, me->service_);
+            if (out.endpoints.empty()) out.ec = dns_error(ARES_ENODATA);
+        }
+        me->finish(std::move(out));
+    }
+    if (answer) ares_freeaddrinfo(answer);
+}
+
+void ares_lookup::finish(resolve_outcome outcome) {
+    if (result) return;
+    result = std::move(outcome);
+    done.cancel();
+}
+
+ares_lookup::watch* ares_lookup::find(std::uint64_t id) {
+    auto it =
+        std::find_if(watches_.begin(), watches_.end(), [id](const watch& w) { return w.id == id; });
+    return it == watches_.end() ? nullptr : &*it;
+}
+
+void ares_lookup::arm_all() {
+    for (auto& w : watches_) arm(w);
+}
+
+void ares_lookup::arm(watch& w) {
+    auto weak = weak_from_this();
+    auto id = w.id;
+    if (w.want_read && !w.reading) {
+        w.reading = true;
+        if (readable_now(w.fd))
+            net::post(ex_, [weak, id] {
+                if (auto self = weak.lock()) self->ready(id, true, {});
+            });
+        else
+            w.descriptor->async_wait(net::posix::stream_descriptor::wait_read,
+                                     [weak, id](boost::system::error_code ec) {
+                                         if (auto self = weak.lock()) self->ready(id, true, ec);
+                                     });
+    }
+    if (w.want_write && !w.writing) {
+        w.writing = true;
+        w.descriptor->async_wait(net::posix::stream_descriptor::wait_write,
+                                 [weak, id](boost::system::error_code ec) {
+                                     if (auto self = weak.lock()) self->ready(id, false, ec);
+                                 });
+    }
+}
+
+void ares_lookup::arm_timer() {
+    if (!channel_) return;
+    timeval tv{};
+    if (!ares_timeout(channel_, nullptr, &tv)) return;  // nothing in flight
+    retry_.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+    retry_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    });
+}
+
+void ares_lookup::ready(std::uint64_t id, bool for_read, boost::system::error_code ec) {
+    watch* w = find(id);
+    if (!w) return;  // c-ares closed that socket meanwhile
+    (for_read ? w->reading : w->writing) = false;
+    if (ec == net::error::operation_aborted) return;
+    int fd = w->fd;
+    // An error on the socket (ec set) is c-ares' to find when it reads or writes.
+    process(for_read ? fd : ARES_SOCKET_BAD, for_read ? ARES_SOCKET_BAD : fd);
+}
+
+void ares_lookup::process(int read_fd, int write_fd) {
+    if (!channel_ || result) return;
+    ares_process_fd(channel_, read_fd, write_fd);
+    if (result || !channel_) return;
+    arm_all();
+    arm_timer();
+}
+
+}  // namespace heartbeat::detail
