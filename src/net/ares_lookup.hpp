@@ -24,8 +24,9 @@ namespace heartbeat::detail {
  *
  * Why a channel per lookup and not one per io_context: c-ares 1.18 can cancel only every query of
  * a channel at once, and a check's deadline must end its own lookup, sockets and all, and no
- * other. A channel costs about 75 KiB (its query tables) while its lookup runs and nothing after:
- * an idle daemon holds no channel, no socket and no memory for name lookups.
+ * other. A channel costs about 75 KiB (its query tables) while its lookup runs and nothing after
+ * (the heap is trimmed when the last lookup ends): an idle daemon holds no channel, no socket and
+ * no memory for name lookups.
  */
 class ares_lookup : public std::enable_shared_from_this<ares_lookup> {
   public:
