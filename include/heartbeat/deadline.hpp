@@ -11,7 +11,7 @@
 namespace heartbeat {
 
 /**
- * Waits for a completion that cannot itself be cancelled (getaddrinfo, a stat on a hung mount)
+ * Waits for a completion that cannot itself be cancelled (a stat on a hung mount)
  * at most until `deadline`. A steady_timer serves as the "done" signal: the work cancels it when it
  * finishes, and the deadline fires it otherwise. The shared state outlives an abandoned wait, so
  * late work writes into memory that is still there.
