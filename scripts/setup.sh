@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libboost1.81-all-dev libyaml-cpp-dev libspdlog-dev libssl-dev
-          libc-ares-dev)
+          libc-ares-dev libpq-dev)
 [ "${1:-}" = --build ] || packages+=(
           openssl python3 python3-venv python3-jsonschema python3-yaml prometheus
           postgresql redis-server nginx-light dnsmasq-base clang libclang-rt-14-dev
