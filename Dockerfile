@@ -12,7 +12,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends g++ make cmake pkg-config libboost1.81-dev \
-      libyaml-cpp-dev libspdlog-dev libssl-dev libc-ares-dev ca-certificates \
+      libyaml-cpp-dev libspdlog-dev libssl-dev libc-ares-dev libpq-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -23,14 +23,17 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHEARTBEAT_TESTS=OFF \
  && strip build/heartbeatd
 
 # The default image's whole file system, gathered in one folder: the binary, exactly the shared
-# libraries it loads (as ldd lists them), CA certificates, the few files name lookups read, and the
+# libraries it loads (as ldd lists them; and libpq with its own, which postgres checks load when
+# a config has one), CA certificates, the few files name lookups read, and the
 # user 65532. /etc/hosts and /etc/resolv.conf come from the container engine.
 FROM build AS rootfs
 COPY config/examples/container.yaml /rootfs/etc/heartbeat/heartbeat.yaml
 COPY config/heartbeat.schema.json /rootfs/usr/share/heartbeatd/heartbeat.schema.json
 RUN set -e; cd /rootfs \
  && install -D -m 0755 /src/build/heartbeatd usr/local/bin/heartbeatd \
- && for lib in $(ldd /src/build/heartbeatd | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do \
+ && libpq="$(pkg-config --variable=libdir libpq)/libpq.so.5" \
+ && for lib in $(ldd /src/build/heartbeatd | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}') \
+               "$libpq" $(ldd "$libpq" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do \
       cp --parents -L "$lib" . ; \
     done \
  && install -D -m 0644 /etc/ssl/certs/ca-certificates.crt etc/ssl/certs/ca-certificates.crt \
@@ -47,7 +50,7 @@ RUN set -e; cd /rootfs \
 FROM debian:12-slim AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client redis-tools mariadb-client \
-      curl ca-certificates libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 libc-ares2 \
+      curl ca-certificates libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 libc-ares2 libpq5 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot
 COPY --from=rootfs /rootfs/usr/local/bin/heartbeatd /usr/local/bin/heartbeatd
