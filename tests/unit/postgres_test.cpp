@@ -3,10 +3,13 @@
 // connection attempt saw.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+
 #include <boost/json/serialize.hpp>
 
 #include "heartbeat/checks/postgres/run.hpp"
 #include "heartbeat/config.hpp"
+#include "heartbeat/redact.hpp"
 
 using namespace heartbeat;
 using namespace std::chrono_literals;
@@ -209,4 +212,18 @@ BOOST_AUTO_TEST_CASE(results_carry_the_verdict_and_our_own_words) {
     silent.socket_connected = true;
     BOOST_TEST(judge_postgres(silent, 500ms, "db:5432").message ==
                "timed out after 500ms waiting for db:5432 to answer");
+}
+
+BOOST_AUTO_TEST_CASE(pgpassword_from_the_environment_is_a_secret_of_every_postgres_check) {
+    check_config c;
+    c.spec = postgres_spec{};
+    ::setenv("PGPASSWORD", "env-pw-3e9a", 1);
+    auto secrets = secret_values(c);
+    ::unsetenv("PGPASSWORD");
+    BOOST_TEST(secrets == std::vector<std::string>{"env-pw-3e9a"},
+               boost::test_tools::per_element());
+    check_result r = failure("server said env-pw-3e9a");
+    redact(r, secrets);
+    BOOST_TEST(r.message == "server said [redacted]");
+    BOOST_TEST(secret_values(c).empty());
 }
