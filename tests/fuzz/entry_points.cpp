@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 
 #include "heartbeat/config.hpp"
-#include "heartbeat/http/routes.hpp"
 #include "heartbeat/environ/pep440.hpp"
 #include "heartbeat/environ/pep508.hpp"
+#include "heartbeat/http/routes.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat::fuzz {
@@ -91,6 +91,18 @@ void check_spec(const exec_spec& e) {
 void check_spec(const file_spec& f) {
     no_nul(f.path);
     require(!f.path.empty(), "a file check has no path");
+}
+
+void check_spec(const postgres_spec& p) {
+    no_nul(p.host);
+    require(!p.host.empty() && p.host.find(',') == std::string::npos && !p.host.starts_with('/'),
+            "a postgres check's host is empty, a list or a socket folder");
+    require(p.port >= 1, "a postgres check has port 0");
+    for (const auto& value : {p.dbname, p.user}) {
+        if (!value) continue;
+        no_nul(*value);
+        require(!value->empty(), "a postgres check names an empty dbname or user");
+    }
 }
 
 /** What the scheduler and the server take for granted about a config that loaded. */
