@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(the_default_image_is_heartbeatd_its_libraries_and_nothing_t
 
     auto size = std::stoll(containers::inspect(image, "{{.Size}}"));
     BOOST_TEST_MESSAGE("default image: " << size << " bytes (" << size / 1000 << " kB)");
-    BOOST_TEST(size <= 16'000'000, "the default image is " << size << " bytes");
+    // About 15 MB of it is heartbeatd with the libraries it links; libpq with its own (loaded only
+    // when a config has a postgres check) adds 9 MB.
+    BOOST_TEST(size <= 26'000'000, "the default image is " << size << " bytes");
     BOOST_TEST(containers::inspect(image, "{{.Config.User}}") == "65532:65532");
     BOOST_TEST(containers::inspect(image, "{{json .HealthCheck.Test}}").find("probe") !=
                std::string::npos);
