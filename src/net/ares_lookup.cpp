@@ -9,7 +9,12 @@
 #include <chrono>
 #include <cstring>
 
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
 #include <boost/asio/post.hpp>
+
+#include "heartbeat/text.hpp"
 
 namespace heartbeat::detail {
 
@@ -102,6 +107,34 @@ net::ip::tcp::resolver::results_type to_results(const ares_addrinfo* answer,
     return net::ip::tcp::resolver::results_type::create(eps.begin(), eps.end(), host, service);
 }
 
+/** A question's c-ares status as a dns_status; `one_server`: asked with NOCHECKRESP. */
+dns_status query_status(int status, bool one_server) {
+    switch (status) {
+        case ARES_SUCCESS:
+            return dns_status::answered;
+        case ARES_ENOTFOUND:
+            return dns_status::no_such_name;
+        case ARES_ENODATA:
+            return dns_status::no_data;
+        case ARES_ESERVFAIL:
+            return dns_status::server_failure;
+        case ARES_EREFUSED:
+            return dns_status::refused;
+        case ARES_ENOTIMP:
+            return dns_status::not_implemented;
+        case ARES_EFORMERR:
+            return dns_status::format_error;
+        // Every try of every server failed: with NOCHECKRESP only a refused connection (a port
+        // where nothing listens) does that; without, also each SERVFAIL and REFUSED.
+        case ARES_ECONNREFUSED:
+            return one_server ? dns_status::unreachable : dns_status::every_server_failed;
+        case ARES_ETIMEOUT:
+            return dns_status::no_answer;
+        default:
+            return dns_status::other;
+    }
+}
+
 }  // namespace
 
 boost::system::error_code dns_error(int ares_status) {
@@ -117,17 +150,15 @@ ares_lookup::~ares_lookup() {
     if (--live_lookups == 0) ::malloc_trim(0);
 }
 
-void ares_lookup::start(const std::string& host, const std::string& service,
-                        const resolve_options& options) {
+int ares_lookup::open(const resolve_options& options, int flags, int timeout_ms, int tries) {
     init_library_once();
-    host_ = host;
-    service_ = service;
+    port_ = options.dns_port;
     ares_options o{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF;
     o.sock_state_cb = &ares_lookup::on_socket_state;
     o.sock_state_cb_data = this;
     // DNS only: resolve_until has read the hosts file already, from a path it can be given
-    // (c-ares 1.18 takes one only from the process environment).
+    // (c-ares 1.18 takes one only from the process environment); a DNS question never reads it.
     std::string lookups = "b";
     o.lookups = lookups.data();
     std::string resolv_conf = options.resolv_conf;
@@ -136,8 +167,28 @@ void ares_lookup::start(const std::string& host, const std::string& service,
         o.udp_port = o.tcp_port = options.dns_port;  // host byte order in 1.18
         mask |= ARES_OPT_UDP_PORT | ARES_OPT_TCP_PORT;
     }
-    if (int status = ares_init_options(&channel_, &o, mask); status != ARES_SUCCESS) {
-        channel_ = nullptr;
+    if (flags != 0) {
+        o.flags = flags;
+        mask |= ARES_OPT_FLAGS;
+    }
+    if (timeout_ms > 0) {
+        o.timeout = timeout_ms;
+        mask |= ARES_OPT_TIMEOUTMS;
+    }
+    if (tries > 0) {
+        o.tries = tries;
+        mask |= ARES_OPT_TRIES;
+    }
+    int status = ares_init_options(&channel_, &o, mask);
+    if (status != ARES_SUCCESS) channel_ = nullptr;
+    return status;
+}
+
+void ares_lookup::start(const std::string& host, const std::string& service,
+                        const resolve_options& options) {
+    host_ = host;
+    service_ = service;
+    if (int status = open(options, 0, 0, 0); status != ARES_SUCCESS) {
         finish({dns_error(status), {}, false});
         return;
     }
@@ -151,6 +202,78 @@ void ares_lookup::start(const std::string& host, const std::string& service,
         arm_all();
         arm_timer();
     }
+}
+
+void ares_lookup::start_query(const dns_question& q) {
+    host_ = q.name;
+    query_mode_ = true;
+    // One server asked: its SERVFAIL or REFUSED is the answer, said as such (NOCHECKRESP). c-ares
+    // would otherwise take it as that server failing and report only that each server failed,
+    // which is right when there are others to try, as the C library tries them.
+    one_server_ = q.servers.size() == 1;
+    int flags = one_server_ ? ARES_FLAG_NOCHECKRESP : 0;
+    int timeout_ms =
+        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(q.try_timeout).count());
+    int status = open(q.options, flags, timeout_ms, q.tries);
+    if (status == ARES_SUCCESS && q.servers.empty() && servers_asked().size() == 1) {
+        ares_destroy(channel_);
+        channel_ = nullptr;
+        one_server_ = true;
+        status = open(q.options, ARES_FLAG_NOCHECKRESP, timeout_ms, q.tries);
+    }
+    if (status == ARES_SUCCESS && !q.servers.empty()) status = use_servers(q.servers);
+    if (status != ARES_SUCCESS) {
+        finish(dns_reply{dns_status::other, dns_error(status).message(), {}, {}});
+        return;
+    }
+    asked = servers_asked();
+    constexpr int class_in = 1;
+    // resolv.conf's search domains and ndots for the system's servers; a server named by the
+    // caller is asked the name as written.
+    if (q.servers.empty())
+        ares_search(channel_, host_.c_str(), class_in, q.type, &ares_lookup::on_query_answer, this);
+    else
+        ares_query(channel_, host_.c_str(), class_in, q.type, &ares_lookup::on_query_answer, this);
+    if (!finished()) {
+        arm_all();
+        arm_timer();
+    }
+}
+
+int ares_lookup::use_servers(const std::vector<net::ip::udp::endpoint>& servers) {
+    std::vector<ares_addr_port_node> nodes(servers.size());
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        auto& n = nodes[i];
+        n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+        const auto a = servers[i].address();
+        if (a.is_v4()) {
+            n.family = AF_INET;
+            auto bytes = a.to_v4().to_bytes();
+            std::memcpy(&n.addr.addr4, bytes.data(), bytes.size());
+        } else {
+            n.family = AF_INET6;
+            auto bytes = a.to_v6().to_bytes();
+            std::memcpy(&n.addr.addr6, bytes.data(), bytes.size());
+        }
+        n.udp_port = n.tcp_port = servers[i].port();
+    }
+    return ares_set_servers_ports(channel_, nodes.empty() ? nullptr : nodes.data());
+}
+
+std::vector<std::string> ares_lookup::servers_asked() const {
+    std::vector<std::string> out;
+    ares_addr_port_node* list = nullptr;
+    if (!channel_ || ares_get_servers_ports(channel_, &list) != ARES_SUCCESS) return out;
+    for (auto* n = list; n; n = n->next) {
+        char text[INET6_ADDRSTRLEN] = "";
+        ::inet_ntop(n->family, &n->addr, text, sizeof text);
+        // Port 0: the channel's, which is 53 unless a test's resolve_options says otherwise.
+        int port = n->udp_port != 0 ? n->udp_port : (port_ != 0 ? port_ : 53);
+        out.push_back(n->family == AF_INET6 ? fmt::format("[{}]:{}", text, port)
+                                            : fmt::format("{}:{}", text, port));
+    }
+    ares_free_data(list);
+    return out;
 }
 
 void ares_lookup::close() {
@@ -193,7 +316,11 @@ void ares_lookup::socket_state(int fd, bool readable, bool writable) {
         if (ec) {
             // Not watchable (no memory for the reactor): the lookup cannot go on.
             (void)w.descriptor->release();
-            if (!closing_) finish({ec, {}, false});
+            if (closing_) return;
+            if (query_mode_)
+                finish(dns_reply{dns_status::other, describe(ec), {}, {}});
+            else
+                finish({ec, {}, false});
             return;
         }
         watches_.push_back(std::move(w));
@@ -218,9 +345,27 @@ void ares_lookup::on_answer(void* self, int status, int /*timeouts*/, ares_addri
     if (answer) ares_freeaddrinfo(answer);
 }
 
+void ares_lookup::on_query_answer(void* self, int status, int /*timeouts*/, unsigned char* abuf,
+                                  int alen) {
+    auto* me = static_cast<ares_lookup*>(self);
+    if (me->closing_) return;
+    dns_reply r;
+    r.status = query_status(status, me->one_server_);
+    if (r.status == dns_status::other) r.error = dns_error(status).message();
+    if (abuf && alen > 0) r.message.assign(abuf, abuf + alen);
+    me->finish(std::move(r));
+}
+
 void ares_lookup::finish(resolve_outcome outcome) {
     if (result) return;
     result = std::move(outcome);
+    done.cancel();
+}
+
+void ares_lookup::finish(dns_reply r) {
+    if (reply) return;
+    r.servers = asked;
+    reply = std::move(r);
     done.cancel();
 }
 
@@ -279,9 +424,9 @@ void ares_lookup::ready(std::uint64_t id, bool for_read, boost::system::error_co
 }
 
 void ares_lookup::process(int read_fd, int write_fd) {
-    if (!channel_ || result) return;
+    if (!channel_ || finished()) return;
     ares_process_fd(channel_, read_fd, write_fd);
-    if (result || !channel_) return;
+    if (finished() || !channel_) return;
     arm_all();
     arm_timer();
 }
