@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "heartbeat/checks/dns/run.hpp"
 #include "heartbeat/config.hpp"
 #include "heartbeat/environ/pep440.hpp"
 #include "heartbeat/environ/pep508.hpp"
@@ -102,6 +103,17 @@ void check_spec(const postgres_spec& p) {
         if (!value) continue;
         no_nul(*value);
         require(!value->empty(), "a postgres check names an empty dbname or user");
+    }
+}
+
+void check_spec(const dns_spec& d) {
+    require(dns_name_problem(d.query).empty(), "a dns check's query is not a DNS name");
+    require(!d.server || (!d.server->host.empty() && d.server->port >= 1),
+            "a dns check's server has no host or port");
+    for (const auto& item : d.expect) {
+        std::string why;
+        require(expect_form(d.record, item, why).has_value(),
+                "a dns check's expect item cannot match its record type");
     }
 }
 

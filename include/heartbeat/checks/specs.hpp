@@ -5,6 +5,7 @@
 
 #include <variant>
 
+#include "heartbeat/checks/dns/spec.hpp"
 #include "heartbeat/checks/exec/spec.hpp"
 #include "heartbeat/checks/file/spec.hpp"
 #include "heartbeat/checks/http/spec.hpp"
@@ -14,6 +15,6 @@
 namespace heartbeat {
 
 /** What one check runs: the keys of its type. */
-using check_spec = std::variant<tcp_spec, http_spec, exec_spec, file_spec, postgres_spec>;
+using check_spec = std::variant<tcp_spec, http_spec, exec_spec, file_spec, postgres_spec, dns_spec>;
 
 }  // namespace heartbeat
