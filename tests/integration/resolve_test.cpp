@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "child.hpp"
+#include "dnsmasq.hpp"
 #include "heartbeat/net/hosts_file.hpp"
 #include "heartbeat/net/resolve.hpp"
 #include "loopback.hpp"
@@ -24,73 +25,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const char* const dnsmasq_binary = "/usr/sbin/dnsmasq";
-
-std::string no_dnsmasq() {
-    return ::access(dnsmasq_binary, X_OK) == 0 ? "" : "needs dnsmasq (Debian's dnsmasq-base)";
-}
-
-/** A UDP socket on 127.0.0.1 at a port the kernel picks; -1 when none can be made. */
-int udp_socket_on_loopback(std::uint16_t& port) {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        if (fd >= 0) ::close(fd);
-        return -1;
-    }
-    port = ntohs(a.sin_port);
-    return fd;
-}
-
-/**
- * Debian's dnsmasq on 127.0.0.1 at a free port, knowing only its own records: every name under
- * `.test` that it has no record for is NXDOMAIN, a name without a dot too, and any other name is
- * REFUSED (it has no upstream server). Its log goes to its stderr.
- */
-class dnsmasq {
-  public:
-    explicit dnsmasq(std::vector<std::string> records) {
-        for (int attempt = 0; attempt < 5 && !proc_; ++attempt) {
-            int probe = udp_socket_on_loopback(port_);
-            BOOST_TEST_REQUIRE(probe >= 0);
-            ::close(probe);  // dnsmasq binds it next; another process could win: then retry
-            std::vector<std::string> argv{dnsmasq_binary,
-                                          "--keep-in-foreground",
-                                          "--conf-file=/dev/null",
-                                          "--no-resolv",
-                                          "--no-hosts",
-                                          "--listen-address=127.0.0.1",
-                                          "--bind-interfaces",
-                                          "--port=" + std::to_string(port_),
-                                          "--pid-file=",
-                                          "--log-facility=-",
-                                          "--log-queries",
-                                          "--domain-needed",
-                                          "--local=/test/"};
-            for (auto& r : records) argv.push_back("--host-record=" + r);
-            auto c = std::make_unique<child>(argv);
-            auto m = c->wait_for_line(std::regex("(started, version)|(failed to)"));
-            BOOST_TEST_REQUIRE(m.has_value(), c->stderr_text());
-            if ((*m)[1].matched) proc_ = std::move(c);
-        }
-        BOOST_TEST_REQUIRE(proc_ != nullptr, "dnsmasq found no free port in 5 tries");
-    }
-    std::uint16_t port() const { return port_; }
-    /** What dnsmasq logged so far: one `query[A] NAME` line for each question it was asked. */
-    const std::string& log() { return proc_->stderr_text(); }
-
-  private:
-    std::uint16_t port_ = 0;
-    std::unique_ptr<child> proc_;
-};
-
 /** The records the tests look up: a service in a namespace's search domains, as Kubernetes. */
 std::vector<std::string> cluster_records() {
-    return {"db.svc.test,127.0.0.7", "web.ns1.svc.test,127.0.0.8,::1"};
+    return host_records({"db.svc.test,127.0.0.7", "web.ns1.svc.test,127.0.0.8,::1"});
 }
 
 /** A resolv.conf as the kubelet writes it for a pod in namespace `ns1`, naming a loopback
@@ -240,7 +177,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_refuses_is_a_server_failure) {
 BOOST_AUTO_TEST_CASE(a_truncated_answer_is_fetched_again_over_tcp) {
     std::vector<std::string> records;
     for (int i = 1; i <= 40; ++i) records.push_back("big.test,127.0.1." + std::to_string(i));
-    dnsmasq dns(records);
+    dnsmasq dns(host_records(records));
     fixture f(kubernetes_resolv_conf(), dns.port());
     int fds_before = open_fds();
     auto r = resolve("big.test.", f.options);
