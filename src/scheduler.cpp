@@ -2,6 +2,8 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 
+#include "heartbeat/checks/push/run.hpp"
+
 namespace heartbeat {
 
 check_entry::check_entry(check_config c, net::any_io_executor ex)
@@ -52,6 +54,13 @@ void scheduler::apply(const std::vector<check_config>& checks) {
 }
 
 void scheduler::start(const entry_ptr& e) {
+    if (auto push = as_push(e->cfg); push && mode_ == schedule::mode::background) {
+        // The ttl runs from the start, or from the reload that made the check.
+        e->report_due = clocks_.steady() + push->ttl;
+        net::co_spawn(ex_, watch_reports(e),
+                      net::bind_cancellation_slot(e->stop_signal.slot(), net::detached));
+        return;
+    }
     if (!schedule::loops(e->cfg, mode_)) return;
     net::co_spawn(ex_, loop(e), net::bind_cancellation_slot(e->stop_signal.slot(), net::detached));
 }
@@ -96,10 +105,41 @@ net::awaitable<void> scheduler::run_once(entry_ptr e) {
         // the daemon is stopping) or a bug. Either way the waiters must wake.
         r = failure(std::string("run aborted: ") + ex.what());
     }
-    auto change = e->record(std::move(r), clocks_.steady(), clocks_.wall());
+    record(e, std::move(r));
     e->run_done->cancel();
+}
+
+void scheduler::record(const entry_ptr& e, check_result r) {
+    auto change = e->record(std::move(r), clocks_.steady(), clocks_.wall());
     ++version_;
     if (change && on_transition) on_transition(*e, *change);
+}
+
+scheduler::report_outcome scheduler::report(const std::string& name, check_result r) {
+    auto e = find(name);
+    if (!e) return report_outcome::unknown_check;
+    const auto* push = as_push(e->cfg);
+    if (!push) return report_outcome::not_push;
+    e->report_due = clocks_.steady() + push->ttl;
+    record(e, std::move(r));
+    // The watch wakes and waits for the new due time.
+    e->sleep.cancel();
+    return report_outcome::recorded;
+}
+
+// A push check's timer: each ttl that passes without a report records a failure, as a run that
+// failed would, so thresholds count missed reports the way they count failed runs.
+net::awaitable<void> scheduler::watch_reports(entry_ptr e) {
+    while (!e->stopped) {
+        auto ttl = as_push(e->cfg)->ttl;
+        auto now = clocks_.steady();
+        if (now >= e->report_due) {
+            e->report_due = now + ttl;
+            record(e, missed_report(ttl));
+        }
+        e->sleep.expires_after(e->report_due - now);
+        co_await e->sleep.async_wait(use_nothrow);
+    }
 }
 
 net::awaitable<void> scheduler::prepare(std::function<bool(const check_status&)> wanted) {

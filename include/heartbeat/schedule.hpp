@@ -16,13 +16,14 @@ namespace schedule {
 /** How checks run: in background loops at their interval (serve), or only when asked (check). */
 enum class mode { background, on_demand };
 
-/** True when a check runs in a background loop of its own under `m`. */
+/** True when a check runs in a background loop of its own under `m` (never a push check). */
 bool loops(const check_config& c, mode m);
 
 /**
  * True when an answer must wait for a run of this check at `now`: before its first result (joining
  * the run in flight), and for a check that does not loop, when its result is `reuse` old or older.
  * A looping check with a result never makes an answer wait, even while its next run is in flight.
+ * A push check never does: it is never run.
  */
 bool needs_run(const check_status& s, mode m, duration reuse, steady_clock::time_point now);
 

@@ -22,6 +22,7 @@ struct check_entry : check_status {
     net::steady_timer sleep;               // the background loop waits on it between runs
     net::cancellation_signal stop_signal;  // ends the loop and the run in flight
     bool stopped = false;
+    steady_clock::time_point report_due;  // push checks: a report must come by then
 };
 
 /** The clocks a scheduler stamps results with and decides by: the real ones, or a test's. */
@@ -70,6 +71,14 @@ class scheduler {
      * flight). All at once. `wanted` is asked once per check, before anything waits.
      */
     net::awaitable<void> prepare(std::function<bool(const check_status&)> wanted);
+    /** What became of a report (see `report`). */
+    enum class report_outcome { recorded, unknown_check, not_push };
+    /**
+     * Records a push check's report as the result of a run, and gives it `ttl` more until the next
+     * one. Any other check, or a check that is not enabled, is left as it is.
+     */
+    report_outcome report(const std::string& name, check_result r);
+
     /** A `wanted` that picks every check. */
     static bool every(const check_status&) { return true; }
 
@@ -85,6 +94,8 @@ class scheduler {
   private:
     net::awaitable<void> loop(entry_ptr e);
     net::awaitable<void> run_once(entry_ptr e);
+    net::awaitable<void> watch_reports(entry_ptr e);
+    void record(const entry_ptr& e, check_result r);
     void start(const entry_ptr& e);
 
     net::any_io_executor ex_;

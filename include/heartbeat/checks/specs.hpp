@@ -10,11 +10,13 @@
 #include "heartbeat/checks/file/spec.hpp"
 #include "heartbeat/checks/http/spec.hpp"
 #include "heartbeat/checks/postgres/spec.hpp"
+#include "heartbeat/checks/push/spec.hpp"
 #include "heartbeat/checks/tcp/spec.hpp"
 
 namespace heartbeat {
 
 /** What one check runs: the keys of its type. */
-using check_spec = std::variant<tcp_spec, http_spec, exec_spec, file_spec, postgres_spec, dns_spec>;
+using check_spec = std::variant<tcp_spec, http_spec, exec_spec, file_spec, postgres_spec, dns_spec,
+                                push_spec>;
 
 }  // namespace heartbeat
