@@ -74,13 +74,47 @@ void load_listen(config_reader& r, const YAML::Node& v, server_config& s) {
     }
 }
 
-void load_server(config_reader& r, const YAML::Node& n, server_config& s) {
+/** `push_listen`: host:port, or `""` / `false` for no push listener. */
+void load_push_listen(config_reader& r, const YAML::Node& v, server_config& s) {
+    if (v.IsScalar() && (v.Scalar().empty() || v.Scalar() == "false")) {
+        s.push_enabled = false;
+        return;
+    }
+    auto text = r.string_value(v, "push_listen");
+    if (!text) return;
+    if (auto hp = parse_listen(*text)) {
+        s.push_host = hp->first;
+        s.push_port = hp->second;
+    } else {
+        r.error(v.Mark(), fmt::format("'push_listen' must be host:port with a port from 0 to 65535 "
+                                      "(\"127.0.0.1:8081\"), or \"\" or false for no push "
+                                      "listener, got '{}'",
+                                      shorten(*text)));
+    }
+}
+
+/** Where `server:` set the keys that later checks refer to. */
+struct server_marks {
+    std::optional<YAML::Mark> push_listen;
+    std::optional<YAML::Mark> push_token_file;
+};
+
+void load_server(config_reader& r, const YAML::Node& n, server_config& s,
+                 server_marks* marks = nullptr) {
     if (!r.expect_map(n, "server")) return;
     r.for_each_key(
-        n, {"listen", "base_path", "metrics_path", "shutdown_delay", "max_connections"},
+        n,
+        {"listen", "base_path", "metrics_path", "shutdown_delay", "max_connections", "push_listen",
+         "push_token_file"},
         "in 'server'", [&](const std::string& key, const YAML::Node& v) {
             if (key == "listen") {
                 load_listen(r, v, s);
+            } else if (key == "push_listen") {
+                load_push_listen(r, v, s);
+                if (marks) marks->push_listen = v.Mark();
+            } else if (key == "push_token_file") {
+                if (auto p = r.string_value(v, key)) s.push_token_file = *p;
+                if (marks) marks->push_token_file = v.Mark();
             } else if (key == "base_path" || key == "metrics_path") {
                 if (auto p = r.string_value(v, key)) {
                     if (p->front() != '/' || p->find_first_of(" ?#") != std::string::npos) {
@@ -154,8 +188,72 @@ void load_checks(config_reader& r, const YAML::Node& checks, const check_default
     }
 }
 
+/**
+ * The bearer token reports must carry: the file's content without its trailing newline. A relative
+ * path is taken from the config file's folder, as a file check's is.
+ */
+void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
+                     const std::filesystem::path& folder) {
+    std::filesystem::path path(s.push_token_file);
+    if (path.is_relative() && !folder.empty()) path = folder / path;
+    std::ifstream in(path, std::ios::binary);
+    std::string token;
+    constexpr std::size_t max_token = 4096;
+    if (in) {
+        char buf[max_token + 1];
+        in.read(buf, sizeof buf);
+        token.assign(buf, static_cast<std::size_t>(in.gcount()));
+    }
+    if (!in && !in.eof()) {
+        r.error(mark, fmt::format("cannot read server.push_token_file '{}': {}",
+                                  shorten(path.string()), std::strerror(errno)));
+        return;
+    }
+    if (token.size() > max_token) {
+        r.error(mark, fmt::format("server.push_token_file '{}' is larger than {} bytes: is it "
+                                  "the right file?",
+                                  shorten(path.string()), max_token));
+        return;
+    }
+    if (token.ends_with('\n')) token.pop_back();
+    if (token.ends_with('\r')) token.pop_back();
+    bool plain = std::all_of(token.begin(), token.end(),
+                             [](unsigned char ch) { return ch > ' ' && ch < 0x7f; });
+    if (token.empty() || !plain) {
+        // Never the content: it is a secret, even when it is not a usable one.
+        r.error(mark, fmt::format("server.push_token_file '{}' must hold one token of printable "
+                                  "characters without spaces (a trailing newline is dropped){}",
+                                  shorten(path.string()), token.empty() ? "; it is empty" : ""));
+        return;
+    }
+    s.push_token = std::move(token);
+}
+
+/** The push listener's keys against the checks: the token file read, and the pitfalls. */
+void check_push(config_reader& r, config& cfg, const server_marks& marks,
+                const std::filesystem::path& folder) {
+    auto& s = cfg.server;
+    if (marks.push_token_file && !s.push_token_file.empty())
+        read_push_token(r, s, *marks.push_token_file, folder);
+    std::string pushed;
+    for (const auto& c : cfg.checks)
+        if (c.enabled && as_push(c)) pushed += (pushed.empty() ? "" : ", ") + c.name;
+    // The push listener opens only for push checks: only then can the two addresses clash.
+    bool clash = s.push_host == s.host && s.push_port == s.port && s.port != 0;
+    if (s.push_enabled && !pushed.empty() && clash)
+        r.error(marks.push_listen.value_or(YAML::Mark()),
+                fmt::format("'push_listen' ({}) must differ from 'listen': reports go to a "
+                            "listener of their own",
+                            s.push_port));
+    if (!s.push_enabled && !pushed.empty())
+        r.warn(marks.push_listen.value_or(YAML::Mark()),
+               fmt::format("push checks ({}) get no reports: server.push_listen is off, so they "
+                           "fail after their ttl",
+                           pushed));
+}
+
 /** The whole tree, collecting every problem rather than stopping at the first. */
-config load(config_reader& r, const YAML::Node& root) {
+config load(config_reader& r, const YAML::Node& root, const std::filesystem::path& folder) {
     config cfg;
     if (!root.IsDefined() || root.IsNull()) return cfg;  // an empty file: no checks
     // Nesting is bounded by the parser (a few hundred levels), so this walk is too.
@@ -168,11 +266,12 @@ config load(config_reader& r, const YAML::Node& root) {
         return cfg;
     }
     check_defaults d;
+    server_marks marks;
     YAML::Node checks;
     r.for_each_key(root, {"server", "defaults", "environ", "checks"}, "at the top level",
                    [&](const std::string& key, const YAML::Node& value) {
                        if (key == "server")
-                           load_server(r, value, cfg.server);
+                           load_server(r, value, cfg.server, &marks);
                        else if (key == "defaults")
                            load_defaults(r, value, d);
                        else if (key == "environ")
@@ -181,6 +280,7 @@ config load(config_reader& r, const YAML::Node& root) {
                            checks = value;
                    });
     load_checks(r, checks, d, cfg);
+    check_push(r, cfg, marks, folder);
     return cfg;
 }
 
@@ -251,7 +351,7 @@ load_result parse_config(std::string_view text, std::string path) {
     } else {
         try {
             YAML::Node root = YAML::Load(std::string(text));
-            cfg = load(l, root);
+            cfg = load(l, root, std::filesystem::path(path).parent_path());
         } catch (const YAML::DeepRecursion& e) {
             l.error(deep_flow_mark(text, e.depth()).value_or(e.mark),
                     fmt::format("lists and mappings nested {} levels deep here: a heartbeat "

@@ -58,7 +58,7 @@ daemon::daemon(net::io_context& ioc, config cfg, std::optional<std::string> path
       server_(
           ioc.get_executor(),
           [this](http::bhttp::request<http::bhttp::string_body> req) {
-              return answers_.handle(std::move(req));
+              return answer_main(std::move(req));
           },
           http::server_limits{.max_connections = cfg_.server.max_connections}),
       signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
@@ -80,6 +80,7 @@ bool daemon::start(const std::string& host, std::uint16_t port, std::string load
     // Watch before anything is announced: a change made right after "listening" must be seen.
     if (watcher_) watcher_->start(std::move(loaded_text));
     if (!listen(host, port)) return false;
+    if (!open_push_listener()) return false;
     log_started();
     sched_.apply(cfg_.checks);
     server_.start();
@@ -103,12 +104,60 @@ bool daemon::listen(const std::string& host, std::uint16_t port) {
     }
 }
 
+// Opened only for a config with push checks: a sidecar that opened a second port unasked could take
+// one the application in its pod means to use.
+bool daemon::open_push_listener() {
+    const auto& s = cfg_.server;
+    bool wanted = std::any_of(cfg_.checks.begin(), cfg_.checks.end(),
+                              [](const check_config& c) { return c.enabled && as_push(c); });
+    if (push_ || !s.push_enabled || !wanted) return true;
+    auto listener = std::make_unique<push_listener>(
+        ioc_.get_executor(), scheduler_sink(sched_),
+        [this] {
+            return push_settings{cfg_.server.base_path, cfg_.server.push_token};
+        },
+        s.max_connections);
+    bool v6 = s.push_host.find(':') != std::string::npos;
+    try {
+        auto ep = listener->listen(s.push_host, s.push_port);
+        v6 = ep.address().is_v6();
+        spdlog::info("taking push reports on {}{}{}:{} (PUT or POST {}/push/{{check}}{})",
+                     v6 ? "[" : "", ep.address().to_string(), v6 ? "]" : "", ep.port(),
+                     s.base_path == "/" ? "" : s.base_path,
+                     s.push_token_file.empty() ? "" : ", with the bearer token");
+    } catch (const std::exception& e) {
+        spdlog::error("cannot listen for push reports on {}{}{}:{} (server.push_listen): {}",
+                      v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port, e.what());
+        return false;
+    }
+    push_ = std::move(listener);
+    push_->start();
+    return true;
+}
+
+std::string daemon::push_address() const {
+    const auto& s = cfg_.server;
+    if (!push_) return "";
+    bool v6 = s.push_host.find(':') != std::string::npos;
+    return fmt::format("{}{}{}:{}", v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port);
+}
+
+// Reports go to the push listener alone: on the main listener a push path changes nothing, and its
+// answer says where reports go.
+net::awaitable<http::response> daemon::answer_main(push_request req) {
+    if (auto refused = refuse_push_on_main(req, cfg_.server.base_path, push_address()))
+        co_return std::move(*refused);
+    co_return co_await answers_.handle(std::move(req));
+}
+
 void daemon::log_started() const {
     std::string names;
     for (const auto& c : cfg_.checks)
         if (c.enabled)
-            names += fmt::format("{}{} ({}, every {})", names.empty() ? "" : ", ", c.name, c.type(),
-                                 c.interval.count() ? format_duration(c.interval) : "request");
+            names += fmt::format("{}{} ({}, {})", names.empty() ? "" : ", ", c.name, c.type(),
+                                 as_push(c)           ? "ttl " + format_duration(as_push(c)->ttl)
+                                 : c.interval.count() ? "every " + format_duration(c.interval)
+                                                      : "every request");
     spdlog::info("started with {} checks from {}{}{}", enabled_count(cfg_),
                  path_ ? *path_ : "(no config file)", names.empty() ? "" : ": ", names);
 }
@@ -147,6 +196,7 @@ void daemon::shutdown() {
     if (stopping_) return;
     stopping_ = true;
     server_.stop();
+    if (push_) push_->stop();
     sched_.stop();
     signals_.cancel();
     if (watcher_) watcher_->stop();
@@ -221,10 +271,14 @@ void daemon::apply_reload(const std::string& why, load_result r) {
     cfg_ = std::move(plan.next);
     answers_.configure(cfg_.server, cfg_.environ);
     sched_.apply(cfg_.checks);
-    if (!plan.wait_for_restart.empty())
-        spdlog::warn(
-            "reload ({}): server.listen and server.max_connections take effect at the next start",
-            why);
+    // The first push check of a running daemon: its listener opens now, so that it can report.
+    open_push_listener();
+    if (!plan.wait_for_restart.empty()) {
+        std::string keys;
+        for (const auto& k : plan.wait_for_restart)
+            keys += fmt::format("{}server.{}", keys.empty() ? "" : ", ", k);
+        spdlog::warn("reload ({}): {} take effect at the next start", why, keys);
+    }
     spdlog::info("reloaded ({}): {} checks ({})", why, plan.enabled, plan.checks.summary());
 }
 

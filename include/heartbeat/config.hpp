@@ -46,6 +46,14 @@ struct server_config {
     std::string metrics_path = "/metrics";
     duration shutdown_delay{0};
     std::size_t max_connections = 256;
+    /** `push_listen`: where push checks' reports are taken; off with `""` or `false`. */
+    bool push_enabled = true;
+    std::string push_host = "127.0.0.1";
+    std::uint16_t push_port = 8081;
+    /** `push_token_file`, as written; empty: reports need no token. */
+    std::string push_token_file;
+    /** The token the file held when the config was loaded (never shown, never logged). */
+    std::string push_token;
 };
 
 /** `environ:` */

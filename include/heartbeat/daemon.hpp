@@ -9,6 +9,7 @@
 #include "heartbeat/answers.hpp"
 #include "heartbeat/config_watch.hpp"
 #include "heartbeat/http/server.hpp"
+#include "heartbeat/push_listener.hpp"
 #include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 
@@ -35,6 +36,11 @@ class daemon {
 
   private:
     bool listen(const std::string& host, std::uint16_t port);
+    /** Opens the push listener when the config has push checks and a push_listen; false when it
+     * cannot be bound. */
+    bool open_push_listener();
+    net::awaitable<http::response> answer_main(push_request req);
+    std::string push_address() const;
     void log_started() const;
     net::awaitable<void> handle_signals();
     void drain(int sig);
@@ -54,6 +60,7 @@ class daemon {
     scheduler sched_;
     answers answers_;
     http::server server_;
+    std::unique_ptr<push_listener> push_;  // open once the config has a push check
     net::signal_set signals_;
     std::unique_ptr<config_watcher> watcher_;
     bool stopping_ = false;

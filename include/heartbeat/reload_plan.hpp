@@ -38,8 +38,8 @@ check_changes compare_checks(const std::vector<check_config>& before,
 
 /**
  * Plans a reload from the running config to a newly loaded one: the checks, environ and
- * base_path, metrics_path and shutdown_delay apply now; listen and max_connections at the next
- * start. Does no I/O.
+ * base_path, metrics_path, shutdown_delay and push_token_file apply now; listen, max_connections
+ * and push_listen at the next start. Does no I/O.
  */
 reload_plan plan_reload(const config& before, const config& after);
 
