@@ -196,6 +196,16 @@ void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
                      const std::filesystem::path& folder) {
     std::filesystem::path path(s.push_token_file);
     if (path.is_relative() && !folder.empty()) path = folder / path;
+    // Only a regular file (a Secret's link to one included): opening a FIFO or reading a device
+    // would hold the loader forever.
+    std::error_code ec;
+    auto kind = std::filesystem::status(path, ec).type();
+    if (ec || kind != std::filesystem::file_type::regular) {
+        r.error(mark,
+                fmt::format("cannot read server.push_token_file '{}': {}", shorten(path.string()),
+                            ec ? ec.message() : std::string("not a regular file")));
+        return;
+    }
     std::ifstream in(path, std::ios::binary);
     std::string token;
     constexpr std::size_t max_token = 4096;
