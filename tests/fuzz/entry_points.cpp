@@ -7,12 +7,14 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include "heartbeat/checks/dns/run.hpp"
 #include "heartbeat/config.hpp"
 #include "heartbeat/environ/pep440.hpp"
 #include "heartbeat/environ/pep508.hpp"
 #include "heartbeat/http/routes.hpp"
+#include "heartbeat/push_listener.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat::fuzz {
@@ -117,6 +119,10 @@ void check_spec(const dns_spec& d) {
     }
 }
 
+void check_spec(const push_spec& p) {
+    require(p.ttl.count() > 0, "a push check with a ttl of zero");
+}
+
 /** What the scheduler and the server take for granted about a config that loaded. */
 void check_config_invariants(const config& cfg) {
     std::set<std::string> names;
@@ -134,6 +140,8 @@ void check_config_invariants(const config& cfg) {
     no_nul(cfg.server.host);
     no_nul(cfg.server.base_path);
     no_nul(cfg.server.metrics_path);
+    no_nul(cfg.server.push_host);
+    no_nul(cfg.server.push_token_file);
     no_nul(cfg.environ.virtualenv);
     for (const auto& v : cfg.environ.variables) no_nul(v);
     require(!cfg.server.base_path.empty() && cfg.server.base_path.front() == '/',
@@ -299,6 +307,48 @@ void routes_input(std::string_view data) {
     require(res.result() != http::bhttp::status::method_not_allowed ||
                 res[http::bhttp::field::allow] == "GET, HEAD",
             "a 405 without Allow: GET, HEAD");
+    require(res[http::bhttp::field::cache_control] == "no-store", "an answer without no-store");
+}
+
+void push_input(std::string_view data) {
+    if (data.empty()) return;
+    unsigned char pick = static_cast<unsigned char>(data.front());
+    data.remove_prefix(1);
+    auto lines = split_lines(data, 3);
+    if (lines.size() < 3) return;
+    const std::string token = "fuzz-token-5e1f";
+    push_settings s;
+    s.base_path = (pick & 4) ? "/" : "/.well-known/heartbeat";
+    if (pick & 1) s.token = token;
+    static const http::bhttp::verb methods[] = {http::bhttp::verb::put, http::bhttp::verb::post,
+                                                http::bhttp::verb::get, http::bhttp::verb::delete_};
+    push_request req{methods[(pick >> 1) & 1 ? 1 : 0], std::string(lines[0]), 11};
+    if (pick & 8) req.method(methods[2 + ((pick >> 4) & 1)]);
+    if (!lines[1].empty()) req.set(http::bhttp::field::authorization, std::string(lines[1]));
+    req.body() = std::string(lines[2]);
+
+    int recorded = 0;
+    report_sink sink{[](const std::string& name) -> std::optional<std::string> {
+                         if (name == "worker") return std::string("push");
+                         if (name == "db") return std::string("tcp");
+                         return std::nullopt;
+                     },
+                     [&](const std::string& name, check_result r) {
+                         ++recorded;
+                         require(name == "worker", "a report recorded for another check");
+                         require(!r.message.empty(), "a report recorded without a message");
+                         require(!r.data.contains("status") && !r.data.contains("message"),
+                                 "status or message left in a report's data");
+                         require(r.message.find(token) == std::string::npos &&
+                                     json::serialize(r.data).find(token) == std::string::npos,
+                                 "the token recorded");
+                     }};
+    auto res = answer_push(req, s, sink);
+    auto code = res.result_int();
+    require(code == 200 || code == 400 || code == 401 || code == 404 || code == 405,
+            fmt::format("an answer {}", code));
+    require((code == 200) == (recorded == 1) && recorded <= 1, "recorded without a 200, or not");
+    require(res.body().find(token) == std::string::npos, "the token in an answer");
     require(res[http::bhttp::field::cache_control] == "no-store", "an answer without no-store");
 }
 

@@ -23,6 +23,10 @@ void pep_input(std::string_view data);
 /** `METHOD target` (the first byte picks a server config) through `parse_route` and `respond`. */
 void routes_input(std::string_view data);
 
+/** A push report: the first byte picks the method and whether a token is set, then the target and
+ * an Authorization header each on a line, then the body, through `answer_push`. */
+void push_input(std::string_view data);
+
 /** A URL through `parse_url`; an accepted one must survive its own redacted spelling. */
 void url_input(std::string_view data);
 

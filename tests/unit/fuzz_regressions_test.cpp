@@ -71,6 +71,9 @@ BOOST_AUTO_TEST_CASE(routes_inputs) {
 BOOST_AUTO_TEST_CASE(url_inputs) {
     replay_target("url", fuzz::url_input);
 }
+BOOST_AUTO_TEST_CASE(push_inputs) {
+    replay_target("push", fuzz::push_input);
+}
 
 // The issue's own hostile configs: refused with a diagnostic (whatever its words), never a crash or
 // a blown stack.
