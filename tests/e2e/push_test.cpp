@@ -88,8 +88,10 @@ BOOST_AUTO_TEST_CASE(reports_drive_readiness_until_they_stop) {
     d.proc->signal(SIGTERM);
     BOOST_TEST(d.proc->wait_exit().value_or(-1) == 0);
     BOOST_TEST(d.proc->stderr_text().find(token) == std::string::npos, d.proc->stderr_text());
-    BOOST_TEST(d.proc->stderr_text().find("check worker (push) now failing after 1 consecutive failures: no report for 2s") !=
-               std::string::npos);
+    BOOST_TEST(
+        d.proc->stderr_text().find(
+            "check worker (push) now failing after 1 consecutive failures: no report for 2s") !=
+        std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(without_push_checks_no_push_listener_opens) {
