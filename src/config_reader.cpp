@@ -134,8 +134,8 @@ std::optional<duration> config_reader::duration_value(const YAML::Node& n, std::
     auto d = parse_duration(*s);
     if (!d) {
         error(n.Mark(),
-              fmt::format("bad duration '{}' for '{}': write a number with a unit ms, s, m or h, "
-                          "such as 500ms, 1.5s or 2m",
+              fmt::format("bad duration '{}' for '{}': write a number with a unit ms, s, m, h or "
+                          "d, such as 500ms, 1.5s, 2m or 14d, at most 366d",
                           shorten(*s), key));
         return std::nullopt;
     }
