@@ -71,4 +71,33 @@ std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
     return ec.message();
 }
 
+std::optional<std::chrono::sys_seconds> peer_not_after(SSL* ssl) {
+    // get0: no reference taken, the certificate lives as long as the connection.
+    X509* cert = SSL_get0_peer_certificate(ssl);
+    if (!cert) return std::nullopt;
+    return asn1_time_point(X509_get0_notAfter(cert));
+}
+
+std::optional<std::chrono::sys_seconds> asn1_time_point(const ASN1_TIME* t) {
+    using namespace std::chrono;
+    // ASN1_TIME_to_tm takes null for "now": never what a certificate says.
+    std::tm tm{};
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    // The calendar of <chrono>, not timegm: no dependence on the process's time zone.
+    year_month_day date{year(tm.tm_year + 1900), month(static_cast<unsigned>(tm.tm_mon + 1)),
+                        day(static_cast<unsigned>(tm.tm_mday))};
+    if (!date.ok()) return std::nullopt;
+    return sys_days(date) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
+}
+
+std::string rfc3339_seconds(std::chrono::sys_seconds t) {
+    using namespace std::chrono;
+    auto midnight = floor<days>(t);
+    year_month_day date(midnight);
+    hh_mm_ss time(t - midnight);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
+                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                       time.hours().count(), time.minutes().count(), time.seconds().count());
+}
+
 }  // namespace heartbeat

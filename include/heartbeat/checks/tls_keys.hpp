@@ -1,18 +1,24 @@
 #pragma once
 // The TLS keys that several check types share (`tls_verify`, `ca_file`), and the context each
-// definition builds from them once.
+// definition builds from them once; `min_cert_validity` and what a check reports of its peer's
+// certificate.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "heartbeat/durations.hpp"
 
 namespace heartbeat {
 
 namespace config_detail {
 struct check_keys;  // heartbeat/config_checks.hpp
 }
-class tls_slot;     // heartbeat/net/tls.hpp
-struct tls_client;  // heartbeat/net/tls.hpp
+struct check_result;  // heartbeat/check.hpp
+class tls_slot;       // heartbeat/net/tls.hpp
+struct tls_client;    // heartbeat/net/tls.hpp
 /** A new, empty place for the TLS context of one check definition. */
 std::shared_ptr<tls_slot> new_tls_slot();
 
@@ -32,5 +38,36 @@ struct tls_keys {
 
 /** Reads `tls_verify` and `ca_file` from a check's keys, reporting a wrong value at its place. */
 tls_keys read_tls_keys(config_detail::check_keys& keys);
+
+/**
+ * Reads `min_cert_validity` (a duration, `0` allowed) from a check's keys; nullopt when absent or
+ * wrong (reported at its place). A type that reads it must also accept it only where it shakes
+ * hands: see tls_only.
+ */
+std::optional<duration> read_min_cert_validity(config_detail::check_keys& keys);
+
+/**
+ * Reports each of `names` that the check sets when it speaks no TLS, at its place, saying that it
+ * needs `needs` (`an https:// url`, `tls: true`).
+ */
+void tls_only(config_detail::check_keys& keys, std::initializer_list<std::string_view> names,
+              std::string_view needs);
+
+/**
+ * Why a certificate valid until `not_after` fails `min_cert_validity` `min` at `now`, naming the
+ * peer as `peer` (`db:5432`); "" when it stays valid at least that long.
+ */
+std::string cert_validity_failure(std::string_view peer, std::chrono::sys_seconds not_after,
+                                  std::chrono::system_clock::time_point now, duration min);
+
+/**
+ * What a check reports once its handshake completed: `cert_not_after` in the facts of `r` and,
+ * when the certificate fails `min` (or its notAfter cannot be read), that failure, after any `r`
+ * already has.
+ */
+void report_peer_certificate(check_result& r, std::string_view peer,
+                             std::optional<std::chrono::sys_seconds> not_after,
+                             std::optional<duration> min,
+                             std::chrono::system_clock::time_point now);
 
 }  // namespace heartbeat

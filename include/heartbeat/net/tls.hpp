@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,5 +59,21 @@ void expect_peer(SSL* ssl, const std::string& host, bool verify);
 
 /** Why a handshake failed, in words: the certificate's verification error, else the TLS reason. */
 std::string tls_error(const boost::system::error_code& ec, SSL* ssl);
+
+/**
+ * The notAfter of the peer's leaf certificate, once a handshake has completed; nullopt when the
+ * peer showed none or its time cannot be read.
+ */
+std::optional<std::chrono::sys_seconds> peer_not_after(SSL* ssl);
+
+/**
+ * An ASN.1 time (UTCTime or GeneralizedTime, as certificates carry them) as a point on the wall
+ * clock, in seconds: year 9999, which RFC 5280 writes for "no expiry", is past what nanoseconds
+ * count. nullopt for null or a malformed time.
+ */
+std::optional<std::chrono::sys_seconds> asn1_time_point(const ASN1_TIME* t);
+
+/** A wall-clock time as RFC 3339 in UTC to the second: `2026-12-01T10:00:00Z`. */
+std::string rfc3339_seconds(std::chrono::sys_seconds t);
 
 }  // namespace heartbeat
