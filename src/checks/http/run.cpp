@@ -76,10 +76,15 @@ using request = bhttp::request<bhttp::empty_body>;
 struct received {
     std::string error;  // empty when `exchange` holds a response
     http_exchange exchange;
+    bool handshake = false;  // a TLS handshake completed: the fields below are known
+    std::optional<std::chrono::sys_seconds> not_after;  // of the peer's leaf certificate
+    std::chrono::system_clock::time_point handshake_at;
 };
 
 received failed(std::string why) {
-    return {std::move(why), {}};
+    received r;
+    r.error = std::move(why);
+    return r;
 }
 
 /** Everything one run needs, gathered before any I/O. */
@@ -178,9 +183,21 @@ net::awaitable<received> over_tls(call c, net::ip::tcp::resolver::results_type e
     if (hec)
         co_return failed(fmt::format("TLS handshake with {}: {}", c.shown,
                                      tls_error(hec, stream.native_handle())));
+    auto not_after = peer_not_after(stream.native_handle());
+    auto handshake_at = std::chrono::system_clock::now();
     // No TLS close_notify exchange: the connection is ours to drop, and a peer that stalls it must
     // not cost time.
-    co_return co_await talk(stream, std::move(c));
+    received r = co_await talk(stream, std::move(c));
+    r.handshake = true;
+    r.not_after = not_after;
+    r.handshake_at = handshake_at;
+    co_return r;
+}
+
+/** `host:port` as a certificate message names the peer. */
+std::string peer_name(const url& u) {
+    bool v6 = u.host.find(':') != std::string::npos;
+    return fmt::format("{}{}{}:{}", v6 ? "[" : "", u.host, v6 ? "]" : "", u.port);
 }
 
 }  // namespace
@@ -211,8 +228,11 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
         if (!tls.context) co_return failure(tls.error);
         got = co_await over_tls(std::move(c), resolved.endpoints, tls.context);
     }
-    if (!got.error.empty()) co_return failure(got.error);
-    co_return judge_http(spec, got.exchange);
+    check_result r = got.error.empty() ? judge_http(spec, got.exchange) : failure(got.error);
+    if (got.handshake)
+        report_peer_certificate(r, peer_name(*u), got.not_after, spec.min_cert_validity,
+                                got.handshake_at);
+    co_return r;
 }
 
 }  // namespace heartbeat

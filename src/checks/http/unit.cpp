@@ -100,6 +100,10 @@ check_spec read(check_keys& keys) {
     if (auto b = keys.optional("expect_body"))
         if (auto s = r.string_value(*b, "expect_body")) h.expect_body = *s;
     h.tls = read_tls_keys(keys);
+    h.min_cert_validity = read_min_cert_validity(keys);
+    // A bad or missing url is reported already; a plain one has no certificate to check.
+    if (auto u = parse_url(h.url); u && !u->tls)
+        tls_only(keys, {"min_cert_validity"}, "an https:// url");
     return h;
 }
 
@@ -109,7 +113,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<http_spec>(y);
     return a.url == b.url && a.method == b.method && a.headers == b.headers &&
            a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
-           a.tls.same(b.tls);
+           a.tls.same(b.tls) && a.min_cert_validity == b.min_cert_validity;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -159,9 +163,13 @@ constexpr std::string_view schema = R"json({
       },
       "expect_body": {"type": "string", "minLength": 1},
       "tls_verify": {"type": "boolean"},
-      "ca_file": {"type": "string", "minLength": 1}
+      "ca_file": {"type": "string", "minLength": 1},
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
     },
     "required": ["url"],
+    "dependentSchemas": {
+      "min_cert_validity": {"properties": {"url": {"pattern": "^https://"}}}
+    },
     "unevaluatedProperties": false
   },
   "defs": {
@@ -183,23 +191,24 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `expect_body` | a substring the body must contain (the first 64 KiB are read) | none |
 | `tls_verify` | verify the server certificate and its host name | `true` |
 | `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
+| `min_cert_validity` | with an `https://` url: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
 }  // namespace
 
 const check_unit& http_spec::unit() {
-    static const check_unit unit{
-        "http",
-        {"url", "method", "headers", "expect_status", "expect_body", "tls_verify", "ca_file"},
-        read,
-        same,
-        remote_host,
-        nullptr,
-        run,
-        prepare,
-        add_secrets,
-        schema,
-        docs};
+    static const check_unit unit{"http",
+                                 {"url", "method", "headers", "expect_status", "expect_body",
+                                  "tls_verify", "ca_file", "min_cert_validity"},
+                                 read,
+                                 same,
+                                 remote_host,
+                                 nullptr,
+                                 run,
+                                 prepare,
+                                 add_secrets,
+                                 schema,
+                                 docs};
     return unit;
 }
 

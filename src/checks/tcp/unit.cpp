@@ -2,12 +2,27 @@
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/tcp/run.hpp"
 #include "heartbeat/config_checks.hpp"
+#include "heartbeat/net/tls.hpp"
 
 namespace heartbeat {
 
 namespace {
 
 using config_detail::check_keys;
+
+/** `tls` and the keys that only count with it, which are refused without it. */
+void read_tls(check_keys& keys, tcp_spec& t) {
+    bool known = true;  // a `tls` that is not a boolean is reported once, not for each TLS key too
+    if (auto v = keys.optional("tls")) {
+        auto b = keys.reader.bool_value(*v, "tls");
+        known = b.has_value();
+        t.use_tls = b.value_or(false);
+    }
+    t.tls = read_tls_keys(keys);
+    t.min_cert_validity = read_min_cert_validity(keys);
+    if (known && !t.use_tls)
+        tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity"}, "tls: true");
+}
 
 check_spec read(check_keys& keys) {
     auto& r = keys.reader;
@@ -20,13 +35,16 @@ check_spec read(check_keys& keys) {
         if (auto v = r.string_value(*s, "send")) t.send = *v;
     if (auto e = keys.optional("expect"))
         if (auto v = r.string_value(*e, "expect")) t.expect = *v;
+    read_tls(keys, t);
     return t;
 }
 
 bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<tcp_spec>(x);
     const auto& b = std::get<tcp_spec>(y);
-    return a.host == b.host && a.port == b.port && a.send == b.send && a.expect == b.expect;
+    return a.host == b.host && a.port == b.port && a.send == b.send && a.expect == b.expect &&
+           a.use_tls == b.use_tls && a.tls.same(b.tls) &&
+           a.min_cert_validity == b.min_cert_validity;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -37,6 +55,12 @@ net::awaitable<check_result> run(check_config cfg, steady_clock::time_point dead
     return run_tcp(std::get<tcp_spec>(cfg.spec), cfg.timeout, deadline);
 }
 
+/** Builds the TLS context of a `tls: true` check now: at load, off the I/O thread. */
+void prepare(const check_spec& spec) {
+    const auto& t = std::get<tcp_spec>(spec);
+    if (t.use_tls) t.tls.client();
+}
+
 constexpr std::string_view schema = R"json({
   "check": {
     "allOf": [{"$ref": "#/$defs/common"}],
@@ -45,10 +69,22 @@ constexpr std::string_view schema = R"json({
       "host": {"type": "string", "minLength": 1},
       "port": {"type": "integer", "minimum": 1, "maximum": 65535},
       "send": {"type": "string", "minLength": 1},
-      "expect": {"type": "string", "minLength": 1}
+      "expect": {"type": "string", "minLength": 1},
+      "tls": {"type": "boolean"},
+      "tls_verify": {"type": "boolean"},
+      "ca_file": {"type": "string", "minLength": 1},
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
     },
     "required": ["host", "port"],
+    "dependentSchemas": {
+      "tls_verify": {"$ref": "#/$defs/tcp_with_tls"},
+      "ca_file": {"$ref": "#/$defs/tcp_with_tls"},
+      "min_cert_validity": {"$ref": "#/$defs/tcp_with_tls"}
+    },
     "unevaluatedProperties": false
+  },
+  "defs": {
+    "tcp_with_tls": {"properties": {"tls": {"const": true}}, "required": ["tls"]}
   }
 })json";
 
@@ -58,17 +94,27 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `port` | `1`–`65535` | required |
 | `send` | written once connected | none |
 | `expect` | must appear in what comes back (the first 64 KiB are read) | none |
+| `tls` | `true`: a TLS handshake once connected, then `send` and `expect` go over TLS | `false` |
+| `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
+| `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
 }  // namespace
 
 const check_unit& tcp_spec::unit() {
-    static const check_unit unit{"tcp",       {"host", "port", "send", "expect"},
-                                 read,        same,
-                                 remote_host, nullptr,
-                                 run,         nullptr,
-                                 nullptr,     schema,
-                                 docs};
+    static const check_unit unit{
+        "tcp",
+        {"host", "port", "send", "expect", "tls", "tls_verify", "ca_file", "min_cert_validity"},
+        read,
+        same,
+        remote_host,
+        nullptr,
+        run,
+        prepare,
+        nullptr,
+        schema,
+        docs};
     return unit;
 }
 

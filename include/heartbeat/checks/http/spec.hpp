@@ -27,7 +27,8 @@ struct http_spec {
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<status_match> expect_status;  // empty: 200..399
     std::optional<std::string> expect_body;
-    tls_keys tls;  // for https URLs
+    tls_keys tls;                                 // for https URLs
+    std::optional<duration> min_cert_validity{};  // for https URLs only
 
     /** Everything the generic code knows of the type (src/checks/http/unit.cpp). */
     static const check_unit& unit();

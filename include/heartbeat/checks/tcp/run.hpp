@@ -4,7 +4,9 @@
 
 namespace heartbeat {
 
-/** Connects to host:port, optionally writes `send` and waits for `expect`, all before `deadline`.
+/**
+ * Connects to host:port, shakes hands with `tls: true` (then reports the certificate's expiry),
+ * optionally writes `send` and waits for `expect`, all before `deadline`.
  */
 net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
                                      steady_clock::time_point deadline);
