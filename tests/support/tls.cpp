@@ -6,21 +6,25 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
 namespace heartbeat::test {
 
-self_signed::self_signed(const std::string& dir, const std::vector<std::string>& names) {
+self_signed::self_signed(const std::string& dir, const std::vector<std::string>& names,
+                         std::chrono::seconds not_before, std::chrono::seconds not_after) {
     EVP_PKEY* key = EVP_EC_gen("P-256");
     if (!key) throw std::runtime_error("EVP_EC_gen");
     X509* x = X509_new();
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
+    X509_gmtime_adj(X509_getm_notBefore(x), static_cast<long>(not_before.count()));
+    X509_gmtime_adj(X509_getm_notAfter(x), static_cast<long>(not_after.count()));
     X509_set_pubkey(x, key);
     X509_NAME* subject = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
@@ -57,6 +61,19 @@ self_signed::self_signed(const std::string& dir, const std::vector<std::string>&
     EVP_PKEY_free(key);
 }
 
+std::chrono::sys_seconds self_signed::not_after() const {
+    FILE* f = std::fopen(cert_file.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot read " + cert_file);
+    X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    if (!x) throw std::runtime_error("no certificate in " + cert_file);
+    std::tm tm{};
+    int ok = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+    X509_free(x);
+    if (ok != 1) throw std::runtime_error("unreadable notAfter in " + cert_file);
+    return std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
+}
+
 struct tls_server::state {
     SSL_CTX* ctx = nullptr;
     mutable std::mutex mutex;
@@ -73,6 +90,12 @@ tls_server::tls_server(const self_signed& cert, std::string reply)
         throw std::runtime_error("tls_server: cannot load the certificate");
     auto st = state_;
     server_ = std::make_unique<scripted_server>([st, reply](int fd) {
+        // OpenSSL writes with write(2): a client that hung up (a check that only shakes hands)
+        // would kill the test program with SIGPIPE. Blocked in this thread, it becomes EPIPE.
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
         timeval tv{5, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         SSL* ssl = SSL_new(st->ctx);

@@ -2,6 +2,7 @@
 
 // A self-signed certificate made in the test, and a TLS responder on loopback that uses it.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,12 +12,19 @@
 
 namespace heartbeat::test {
 
-/** A fresh EC key and a self-signed certificate for `names` (DNS names or IP literals), as PEM
- * files in `dir`. */
+/**
+ * A fresh EC key and a self-signed certificate for `names` (DNS names or IP literals), as PEM
+ * files in `dir`, valid from `not_before` to `not_after` (both counted from now; an hour ago to a
+ * day from now unless given).
+ */
 struct self_signed {
-    self_signed(const std::string& dir, const std::vector<std::string>& names);
+    self_signed(const std::string& dir, const std::vector<std::string>& names,
+                std::chrono::seconds not_before = std::chrono::hours(-1),
+                std::chrono::seconds not_after = std::chrono::hours(24));
     std::string cert_file;
     std::string key_file;
+    /** The certificate's notAfter as OpenSSL reads it back from the file. */
+    std::chrono::sys_seconds not_after() const;
 };
 
 /** Answers each TLS connection with `reply` after the request head arrives; records the SNI it was
