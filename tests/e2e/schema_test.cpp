@@ -71,6 +71,15 @@ BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_good_and_bad_files) {
         {"checks:\n  - {name: e, type: exec, command: 'true', env: {A: b}, expect_exit: 3}\n",
          true},
         {"server: {listen: '[::]:9000', base_path: /health, shutdown_delay: 2s}\n", true},
+        {"checks:\n" + tcp +
+             ", interval: 1.5d, tls: true, tls_verify: false, ca_file: /ca.pem, "
+             "min_cert_validity: 14d}\n",
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'https://x/', min_cert_validity: 0}\n", true},
+        {"checks:\n" + tcp + ", min_cert_validity: 14d}\n", false},
+        {"checks:\n" + tcp + ", tls: false, ca_file: /ca.pem}\n", false},
+        {"checks:\n" + tcp + ", tls: true, min_cert_validity: 2w}\n", false},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', min_cert_validity: 1d}\n", false},
         {"chekcs: []\n", false},
         {"checks:\n" + tcp + ", tiemout: 1s}\n", false},
         {"checks:\n  - {name: a, type: tcp, host: h, port: 70000}\n", false},
