@@ -8,6 +8,7 @@
 #include "heartbeat/checks/dns/spec.hpp"
 #include "heartbeat/checks/exec/spec.hpp"
 #include "heartbeat/checks/file/spec.hpp"
+#include "heartbeat/checks/grpc/spec.hpp"
 #include "heartbeat/checks/http/spec.hpp"
 #include "heartbeat/checks/postgres/spec.hpp"
 #include "heartbeat/checks/push/spec.hpp"
@@ -17,6 +18,6 @@ namespace heartbeat {
 
 /** What one check runs: the keys of its type. */
 using check_spec = std::variant<tcp_spec, http_spec, exec_spec, file_spec, postgres_spec, dns_spec,
-                                push_spec>;
+                                push_spec, grpc_spec>;
 
 }  // namespace heartbeat
