@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(the_registry_holds_one_unit_per_alternative_in_order) {
     const auto& units = check_units();
     BOOST_TEST_REQUIRE(units.size() == std::variant_size_v<check_spec>);
     BOOST_TEST(as_strings(check_type_names()) ==
-                   (std::vector<std::string>{"tcp", "http", "exec", "file", "postgres", "dns", "push"}),
+                   (std::vector<std::string>{"tcp", "http", "exec", "file", "postgres", "dns", "push", "grpc"}),
                boost::test_tools::per_element());
     check_config c;
     c.spec = file_spec{};
@@ -145,11 +145,11 @@ BOOST_AUTO_TEST_CASE(a_type_not_in_the_registry_is_named_with_every_registered_o
     auto r = parse_config("checks:\n  - name: c\n    type: htp\n", "test.yaml");
     BOOST_TEST_REQUIRE(r.diagnostics.size() == 1u);
     BOOST_TEST(r.diagnostics[0].message ==
-               "unknown check type 'htp' in check 'c': use tcp, http, exec, file, postgres, dns or push "
+               "unknown check type 'htp' in check 'c': use tcp, http, exec, file, postgres, dns, push or grpc "
                "(did you mean 'http'?)");
     r = parse_config("checks:\n  - name: c\n", "test.yaml");
     BOOST_TEST_REQUIRE(r.diagnostics.size() == 1u);
     BOOST_TEST(r.diagnostics[0].message ==
                "missing required key 'type' in check 'c': one of tcp, http, exec, file, postgres, "
-               "dns, push");
+               "dns, push, grpc");
 }
