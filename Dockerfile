@@ -12,7 +12,8 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends g++ make cmake pkg-config libboost1.81-dev \
-      libyaml-cpp-dev libspdlog-dev libssl-dev libc-ares-dev libpq-dev ca-certificates \
+      libyaml-cpp-dev libspdlog-dev libssl-dev libc-ares-dev libpq-dev libnghttp2-dev \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -51,6 +52,7 @@ FROM debian:12-slim AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client redis-tools mariadb-client \
       curl ca-certificates libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3 libc-ares2 libpq5 \
+      libnghttp2-14 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -M -d /nonexistent -s /usr/sbin/nologin nonroot
 COPY --from=rootfs /rootfs/usr/local/bin/heartbeatd /usr/local/bin/heartbeatd
