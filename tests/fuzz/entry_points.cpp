@@ -123,6 +123,14 @@ void check_spec(const push_spec& p) {
     require(p.ttl.count() > 0, "a push check with a ttl of zero");
 }
 
+void check_spec(const grpc_spec& g) {
+    no_nul(g.host);
+    no_nul(g.service);
+    no_nul(g.tls_options.ca_file);
+    require(!g.host.empty(), "a grpc check has no host");
+    require(g.port >= 1, "a grpc check has port 0");
+}
+
 /** What the scheduler and the server take for granted about a config that loaded. */
 void check_config_invariants(const config& cfg) {
     std::set<std::string> names;
