@@ -1,6 +1,9 @@
 #include "heartbeat/checks/grpc/run.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -158,8 +161,20 @@ ssize_t read_request(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::siz
     return static_cast<ssize_t>(n);
 }
 
+/** HTTP/2 sessions alive now, across every grpc check. */
+std::atomic<int> live_sessions{0};
+
 struct session_deleter {
-    void operator()(nghttp2_session* s) const { nghttp2_session_del(s); }
+    void operator()(nghttp2_session* s) const {
+        nghttp2_session_del(s);
+        // Checks that run at the same moment leave the allocator holding their sessions' memory
+        // (header tables, buffers) for reuse; once the last is gone, an idle daemon gives it back.
+        if (--live_sessions == 0) {
+#ifdef __GLIBC__
+            ::malloc_trim(0);
+#endif
+        }
+    }
 };
 using session_ptr = std::unique_ptr<nghttp2_session, session_deleter>;
 
@@ -175,7 +190,9 @@ session_ptr new_session(exchange& x) {
     nghttp2_session* s = nullptr;
     int rv = nghttp2_session_client_new(&s, cbs, &x);
     nghttp2_session_callbacks_del(cbs);
-    return rv == 0 ? session_ptr(s) : nullptr;
+    if (rv != 0) return nullptr;
+    ++live_sessions;
+    return session_ptr(s);
 }
 
 nghttp2_nv header(std::string_view name, std::string_view value) {
