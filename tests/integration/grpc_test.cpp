@@ -88,6 +88,31 @@ BOOST_AUTO_TEST_CASE(over_tls_with_a_ca_file_and_when_verification_fails) {
     BOOST_TEST(relaxed.result.ok, relaxed.result.message);
 }
 
+// A TLS call reports when the server's certificate expires, and min_cert_validity judges it.
+BOOST_AUTO_TEST_CASE(a_certificate_that_expires_in_2_days_is_reported_and_judged) {
+    temp_dir dir;
+    self_signed cert(dir.path(), {"localhost"}, std::chrono::hours(-1), std::chrono::hours(48));
+    grpc_health_server server({"=SERVING"}, cert.cert_file, cert.key_file);
+    auto spec = call("localhost", server.port);
+    spec.tls = true;
+    spec.tls_options.ca_file = cert.cert_file;
+    spec.min_cert_validity = std::chrono::days(1);
+    auto enough = run(spec);
+    BOOST_TEST(enough.result.ok, enough.result.message);
+    BOOST_TEST_REQUIRE(enough.result.facts.contains("cert_not_after"));
+    BOOST_TEST(enough.result.facts.at("cert_not_after").as_string().ends_with("Z"));
+
+    spec.min_cert_validity = std::chrono::days(3);
+    auto soon = run(spec);
+    BOOST_TEST(!soon.result.ok);
+    BOOST_TEST(soon.result.message.starts_with(
+                   "certificate of localhost:" + std::to_string(server.port) + " expires in "),
+               soon.result.message);
+    BOOST_TEST(soon.result.message.ends_with("less than min_cert_validity 3d"),
+               soon.result.message);
+    BOOST_TEST(soon.result.facts.contains("cert_not_after"));
+}
+
 BOOST_AUTO_TEST_CASE(a_certificate_for_another_name_fails_verification) {
     temp_dir dir;
     self_signed cert(dir.path(), {"other.example"});

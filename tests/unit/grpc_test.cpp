@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(validation_messages_with_their_positions) {
                printed(r));
 }
 
-BOOST_AUTO_TEST_CASE(tls_keys_without_tls_draw_a_warning_at_their_place) {
+BOOST_AUTO_TEST_CASE(tls_keys_without_tls_are_errors_at_their_place) {
     auto r = parse(
         "checks:\n"
         "  - name: g\n"
@@ -93,13 +93,23 @@ BOOST_AUTO_TEST_CASE(tls_keys_without_tls_draw_a_warning_at_their_place) {
         "    host: 127.0.0.1\n"
         "    port: 50051\n"
         "    tls_verify: false\n"
-        "    ca_file: /etc/ca.pem\n");
-    BOOST_TEST(r.ok(), printed(r));
+        "    ca_file: /etc/ca.pem\n"
+        "    min_cert_validity: 14d\n");
+    BOOST_TEST(!r.cfg);
     BOOST_TEST(printed(r) ==
-               "test.yaml:6:17: warning: 'tls_verify' has no effect without 'tls: true' in check "
-               "'g'\n"
-               "test.yaml:7:14: warning: 'ca_file' has no effect without 'tls: true' in check "
-               "'g'\n");
+                   "test.yaml:6:17: 'tls_verify' in check 'g' needs tls: true: without TLS there "
+                   "is no certificate to check\n"
+                   "test.yaml:7:14: 'ca_file' in check 'g' needs tls: true: without TLS there is "
+                   "no certificate to check\n"
+                   "test.yaml:8:24: 'min_cert_validity' in check 'g' needs tls: true: without "
+                   "TLS there is no certificate to check\n",
+               printed(r));
+    auto ok = parse(
+        "checks:\n  - {name: g, type: grpc, host: a, port: 1, tls: true, min_cert_validity: "
+        "14d}\n");
+    BOOST_TEST_REQUIRE(ok.ok(), printed(ok));
+    BOOST_TEST((std::get<grpc_spec>(ok.cfg->checks[0].spec).min_cert_validity ==
+                std::optional<duration>(std::chrono::days(14))));
     auto bad = parse(
         "checks:\n  - {name: g, type: grpc, host: a, port: 1, tls: true, tls_verify: sure}\n");
     BOOST_TEST(printed(bad) == "test.yaml:2:68: 'tls_verify' must be true or false, got 'sure'\n",

@@ -82,6 +82,10 @@ struct call {
 struct received {
     std::string error;  // empty when `reply` holds the answer
     grpc_reply reply;
+    // Over TLS, once the handshake completed: the peer certificate's notAfter, and when.
+    bool handshaken = false;
+    std::optional<std::chrono::sys_seconds> not_after = {};
+    std::chrono::system_clock::time_point handshake_at = {};
 };
 
 /** The call's stream as nghttp2's callbacks report it. Lives as long as its session. */
@@ -339,12 +343,20 @@ net::awaitable<received> over_tls(call c, net::ip::tcp::resolver::results_type e
     if (hec)
         co_return received{fmt::format("TLS handshake with {}: {}", c.shown, tls_error(hec, ssl)),
                            {}};
+    auto not_after = peer_not_after(ssl);
+    auto handshake_at = std::chrono::system_clock::now();
+    received got;
     if (!agreed_on_h2(ssl))
-        co_return received{
-            fmt::format("{} did not agree to HTTP/2 in the TLS handshake (ALPN h2)", c.shown), {}};
+        got.error =
+            fmt::format("{} did not agree to HTTP/2 in the TLS handshake (ALPN h2)", c.shown);
+    else
+        got = co_await talk(stream, c);
     // No close_notify exchange: the connection is ours to drop, and a peer that stalls it must
     // not cost time.
-    co_return co_await talk(stream, c);
+    got.handshaken = true;
+    got.not_after = not_after;
+    got.handshake_at = handshake_at;
+    co_return got;
 }
 
 std::string host_port(std::string_view host, unsigned port) {
@@ -381,8 +393,11 @@ net::awaitable<check_result> run_grpc(grpc_spec spec, duration timeout,
         got = co_await over_tls(c, resolved.endpoints, deadline, spec.host, spec.tls_options.verify,
                                 tls.context);
     }
-    if (!got.error.empty()) co_return failure(got.error);
-    co_return judge_grpc(got.reply, c.described);
+    auto r = got.error.empty() ? judge_grpc(got.reply, c.described) : failure(got.error);
+    if (got.handshaken)
+        report_peer_certificate(r, c.shown, got.not_after, spec.min_cert_validity,
+                                got.handshake_at);
+    co_return r;
 }
 
 }  // namespace heartbeat

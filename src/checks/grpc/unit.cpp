@@ -12,15 +12,6 @@ namespace {
 
 using config_detail::check_keys;
 
-/** `tls_verify` and `ca_file` say how to trust the server's certificate: without TLS there is
- * none, so they are most likely a forgotten `tls: true`. A warning: the check still runs. */
-void warn_tls_keys_without_tls(check_keys& keys) {
-    for (std::string_view key : {"tls_verify", "ca_file"})
-        if (auto v = keys.optional(key))
-            keys.reader.warn(v->Mark(), fmt::format("'{}' has no effect without 'tls: true' in {}",
-                                                    key, keys.label));
-}
-
 check_spec read(check_keys& keys) {
     auto& r = keys.reader;
     grpc_spec g;
@@ -33,7 +24,8 @@ check_spec read(check_keys& keys) {
     if (auto t = keys.optional("tls"))
         if (auto b = r.bool_value(*t, "tls")) g.tls = *b;
     g.tls_options = read_tls_keys(keys);
-    if (!g.tls) warn_tls_keys_without_tls(keys);
+    g.min_cert_validity = read_min_cert_validity(keys);
+    if (!g.tls) tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity"}, "tls: true");
     return g;
 }
 
@@ -42,7 +34,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<grpc_spec>(x);
     const auto& b = std::get<grpc_spec>(y);
     return a.host == b.host && a.port == b.port && a.service == b.service && a.tls == b.tls &&
-           a.tls_options.same(b.tls_options);
+           a.tls_options.same(b.tls_options) && a.min_cert_validity == b.min_cert_validity;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -69,10 +61,19 @@ constexpr std::string_view schema = R"json({
       "service": {"type": "string"},
       "tls": {"type": "boolean"},
       "tls_verify": {"type": "boolean"},
-      "ca_file": {"type": "string", "minLength": 1}
+      "ca_file": {"type": "string", "minLength": 1},
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
     },
     "required": ["host", "port"],
+    "dependentSchemas": {
+      "tls_verify": {"$ref": "#/$defs/grpc_with_tls"},
+      "ca_file": {"$ref": "#/$defs/grpc_with_tls"},
+      "min_cert_validity": {"$ref": "#/$defs/grpc_with_tls"}
+    },
     "unevaluatedProperties": false
+  },
+  "defs": {
+    "grpc_with_tls": {"properties": {"tls": {"const": true}}, "required": ["tls"]}
   }
 })json";
 
@@ -84,17 +85,23 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `tls` | call over TLS (HTTP/2 negotiated by ALPN) instead of plaintext HTTP/2 | `false` |
 | `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
 | `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
 }  // namespace
 
 const check_unit& grpc_spec::unit() {
     static const check_unit unit{
-        "grpc",      {"host", "port", "service", "tls", "tls_verify", "ca_file"},
-        read,        same,
-        remote_host, nullptr,
-        run,         prepare,
-        nullptr,     schema,
+        "grpc",
+        {"host", "port", "service", "tls", "tls_verify", "ca_file", "min_cert_validity"},
+        read,
+        same,
+        remote_host,
+        nullptr,
+        run,
+        prepare,
+        nullptr,
+        schema,
         docs};
     return unit;
 }

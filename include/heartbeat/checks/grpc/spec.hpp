@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "heartbeat/checks/tls_keys.hpp"
+#include "heartbeat/durations.hpp"
 
 namespace heartbeat {
 
@@ -15,7 +17,8 @@ struct grpc_spec {
     std::uint16_t port = 0;
     std::string service;  // "" asks for the server's overall health
     bool tls = false;
-    tls_keys tls_options;  // used only with `tls: true`
+    tls_keys tls_options;                       // used only with `tls: true`
+    std::optional<duration> min_cert_validity;  // only with `tls: true`
 
     /** Everything the generic code knows of the type (src/checks/grpc/unit.cpp). */
     static const check_unit& unit();
