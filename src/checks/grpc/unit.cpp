@@ -66,14 +66,11 @@ constexpr std::string_view schema = R"json({
     },
     "required": ["host", "port"],
     "dependentSchemas": {
-      "tls_verify": {"$ref": "#/$defs/grpc_with_tls"},
-      "ca_file": {"$ref": "#/$defs/grpc_with_tls"},
-      "min_cert_validity": {"$ref": "#/$defs/grpc_with_tls"}
+      "tls_verify": {"$ref": "#/$defs/with_tls"},
+      "ca_file": {"$ref": "#/$defs/with_tls"},
+      "min_cert_validity": {"$ref": "#/$defs/with_tls"}
     },
     "unevaluatedProperties": false
-  },
-  "defs": {
-    "grpc_with_tls": {"properties": {"tls": {"const": true}}, "required": ["tls"]}
   }
 })json";
 

@@ -77,14 +77,11 @@ constexpr std::string_view schema = R"json({
     },
     "required": ["host", "port"],
     "dependentSchemas": {
-      "tls_verify": {"$ref": "#/$defs/tcp_with_tls"},
-      "ca_file": {"$ref": "#/$defs/tcp_with_tls"},
-      "min_cert_validity": {"$ref": "#/$defs/tcp_with_tls"}
+      "tls_verify": {"$ref": "#/$defs/with_tls"},
+      "ca_file": {"$ref": "#/$defs/with_tls"},
+      "min_cert_validity": {"$ref": "#/$defs/with_tls"}
     },
     "unevaluatedProperties": false
-  },
-  "defs": {
-    "tcp_with_tls": {"properties": {"tls": {"const": true}}, "required": ["tls"]}
   }
 })json";
 
