@@ -45,8 +45,8 @@ std::string_view check_config::type() const {
 bool check_config::same_definition(const check_config& o) const {
     return name == o.name && probes == o.probes && timeout == o.timeout && interval == o.interval &&
            failure_threshold == o.failure_threshold && success_threshold == o.success_threshold &&
-           enabled == o.enabled && spec.index() == o.spec.index() &&
-           unit_of(spec).same(spec, o.spec);
+           enabled == o.enabled && retries == o.retries && retry_delay == o.retry_delay &&
+           spec.index() == o.spec.index() && unit_of(spec).same(spec, o.spec);
 }
 
 std::string diagnostic::format(std::string_view path) const {

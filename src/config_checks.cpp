@@ -1,5 +1,6 @@
 #include "heartbeat/config_checks.hpp"
 
+#include "heartbeat/checks/push/spec.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/url.hpp"
 
@@ -20,9 +21,17 @@ const YAML::Node* check_keys::optional(std::string_view key) const {
 
 namespace {
 
-const std::vector<std::string_view> common_keys = {
-    "name",   "type", "probes", "timeout", "interval", "failure_threshold", "success_threshold",
-    "enabled"};
+const std::vector<std::string_view> common_keys = {"name",
+                                                   "type",
+                                                   "probes",
+                                                   "timeout",
+                                                   "interval",
+                                                   "failure_threshold",
+                                                   "success_threshold",
+                                                   "enabled",
+                                                   "retries",
+                                                   "retry_delay",
+                                                   "allow_remote"};
 
 /** "tcp, http, exec, file" with `last` ("," or " or") before the last name. */
 std::string listed_types(std::string_view last) {
@@ -115,6 +124,12 @@ void read_common_keys(config_reader& r, const std::map<std::string, YAML::Node>&
             if (auto t = r.int_value(v, key, 1, 1000)) c.success_threshold = static_cast<int>(*t);
         } else if (key == "enabled") {
             if (auto b = r.bool_value(v, key)) c.enabled = *b;
+        } else if (key == "retries") {
+            if (auto t = r.int_value(v, key, 0, 100)) c.retries = static_cast<int>(*t);
+        } else if (key == "retry_delay") {
+            if (auto t = r.duration_value(v, key, true)) c.retry_delay = *t;
+        } else if (key == "allow_remote") {
+            if (auto b = r.bool_value(v, key)) c.allow_remote = *b;
         }
     }
 }
@@ -139,17 +154,42 @@ std::map<std::string, YAML::Node> collect_keys(config_reader& r, const YAML::Nod
     return values;
 }
 
+/** The warning about a liveliness check that reaches another host; "" when there is none. */
+std::string remote_liveliness_warning(const check_config& c) {
+    if (!c.probes.count(probe::liveliness) || c.allow_remote) return "";
+    std::string host = unit_of(c.spec).remote_host(c.spec);
+    if (host.empty() || is_loopback_host(host)) return "";
+    return fmt::format(
+        "check '{}' is a liveliness check that reaches another host ({}): when that host is "
+        "down, the kubelet restarts every pod that runs this check, all at once, and restarting "
+        "them fixes nothing; check it in readiness instead, or set allow_remote: true on the "
+        "check if a restart is really what its failure needs",
+        c.name, host);
+}
+
+/** Retries that cannot change a run's outcome: reported where they are set. */
+void check_retries(config_reader& r, const check_config& c, const check_keys& keys) {
+    const YAML::Node* retries = keys.optional("retries");
+    const YAML::Node* delay = keys.optional("retry_delay");
+    if (as_push(c) && (retries || delay)) {
+        r.error((retries ? *retries : *delay).Mark(),
+                fmt::format("{} is a push check: it has no runs to retry (its application reports "
+                            "each result); remove '{}'",
+                            keys.label, retries ? "retries" : "retry_delay"));
+        return;
+    }
+    if (c.retries > 0 && c.retry_delay * c.retries >= c.timeout)
+        r.warn((retries ? *retries : keys.check).Mark(),
+               fmt::format("check '{}' has {} retries {} apart, not less than its timeout ({}): "
+                           "the later attempts can never start; shorten retry_delay or lengthen "
+                           "timeout",
+                           c.name, c.retries, format_duration(c.retry_delay),
+                           format_duration(c.timeout)));
+}
+
 /** Warnings for known probe pitfalls (SPEC 2.1). */
 void warn_pitfalls(config_reader& r, const check_config& c, const YAML::Node& n) {
-    if (c.probes.count(probe::liveliness)) {
-        std::string host = unit_of(c.spec).remote_host(c.spec);
-        if (!host.empty() && !is_loopback_host(host))
-            r.warn(
-                n.Mark(),
-                fmt::format("check '{}' is a liveliness check that reaches another host ({}): when "
-                            "that host is down, every pod restarts; check it in readiness instead",
-                            c.name, host));
-    }
+    if (auto text = remote_liveliness_warning(c); !text.empty()) r.warn(n.Mark(), text);
     if (c.interval.count() > 0 && c.timeout >= c.interval)
         r.warn(n.Mark(),
                fmt::format(
@@ -185,6 +225,7 @@ std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
         const auto& unit = *check_units()[*type_index];
         keys.type = unit.name;
         c.spec = unit.read(keys);
+        check_retries(r, c, keys);
     }
     if (r.error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
 

@@ -29,6 +29,13 @@ struct check_config {
     int failure_threshold = 1;
     int success_threshold = 1;
     bool enabled = true;
+    /** More attempts within one run, after a failing one, each `retry_delay` after the last. */
+    int retries = 0;
+    /** The pause between attempts. 200ms: two retries and their attempts still fit the default
+     * 1s timeout (with 1s, a single retry could never start there). */
+    duration retry_delay = std::chrono::milliseconds(200);
+    /** A liveliness check that reaches another host on purpose: no warning about it. */
+    bool allow_remote = false;
     check_spec spec;
     int line = 0;  // where the entry starts in the file, 1-based
 

@@ -52,6 +52,7 @@ constexpr std::string_view schema = R"json({
       "ttl": {"$ref": "#/$defs/duration"}
     },
     "required": ["ttl"],
+    "not": {"anyOf": [{"required": ["retries"]}, {"required": ["retry_delay"]}]},
     "unevaluatedProperties": false
   }
 })json";
