@@ -17,6 +17,10 @@ Usage:
   heartbeatd probe [URL | PROBE] [--timeout DURATION]     GET URL, exit 0 on 200-399, else 1; without
                                                           a URL, GET PROBE (default readiness) where
                                                           the config (as for serve) says it listens
+  heartbeatd wait [--config PATH] [--probe PROBE] [--timeout DURATION]
+                                                          run PROBE's checks (default readiness) as
+                                                          serve does, with no listener, until all
+                                                          pass at once (default timeout 5m)
   heartbeatd --version | --help
 
 Options:
@@ -24,10 +28,13 @@ Options:
   --listen HOST:PORT     overrides server.listen ("[::]:8080" for IPv6; for `probe`: where to ask)
   --log-format text|json log line format (default text), to stderr
   --log-level LEVEL      trace, debug, info, warn, error, critical, off (default info)
-  --timeout DURATION     for `probe` (default 1s)
+  --timeout DURATION     for `probe` (default 1s), for `wait` (default 5m)
+  --probe PROBE          for `wait` (default readiness)
 
 Probes: readiness, liveliness (or liveness), startup, environ.
 Exit codes: 0 success, 1 failure or bad configuration.
+  wait: 0 all checks pass, 1 timed out (the failing checks on stderr), 2 bad configuration,
+  130 on SIGINT, 143 on SIGTERM.
 )";
 }
 
@@ -59,7 +66,7 @@ std::optional<command> command_of_flag(const std::string& name) {
 
 bool takes_value(const std::string& name) {
     return name == "--config" || name == "-c" || name == "--listen" || name == "--log-format" ||
-           name == "--log-level" || name == "--timeout";
+           name == "--log-level" || name == "--timeout" || name == "--probe";
 }
 
 /** Sets the option `name` (one that takes_value) to `v`; what is wrong with it, or "". */
@@ -85,13 +92,19 @@ std::string set_option(const std::string& name, const std::optional<std::string>
         auto d = v ? parse_duration(*v) : std::nullopt;
         if (!d || d->count() == 0) return "--timeout needs a duration such as 2s or 500ms";
         o.timeout = *d;
+        o.timeout_given = true;
+    } else if (name == "--probe") {
+        if (!v || !parse_probe(*v))
+            return "--probe needs a probe: readiness, liveliness, startup or environ";
+        o.probe = *v;
     }
     return "";
 }
 
 /** A word that is no option: the command when it comes first, else a positional argument. */
 void take_word(const std::string& word, parse_state& s) {
-    bool is_command = word == "serve" || word == "validate" || word == "check" || word == "probe";
+    bool is_command = word == "serve" || word == "validate" || word == "check" || word == "probe" ||
+                      word == "wait";
     if (s.command_seen || !s.positional.empty() || !is_command) {
         s.positional.push_back(word);
         return;
@@ -103,6 +116,8 @@ void take_word(const std::string& word, parse_state& s) {
         s.options.cmd = command::check;
     else if (word == "probe")
         s.options.cmd = command::probe;
+    else if (word == "wait")
+        s.options.cmd = command::wait;
 }
 
 /** Gives the first positional argument to the command that takes one; what is wrong, or "". */

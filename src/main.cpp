@@ -5,6 +5,7 @@
 #include "heartbeat/app.hpp"
 #include "heartbeat/cli.hpp"
 #include "heartbeat/logging.hpp"
+#include "heartbeat/wait.hpp"
 
 int main(int argc, char** argv) {
     using heartbeat::cli_options;
@@ -15,8 +16,8 @@ int main(int argc, char** argv) {
     }
     const auto& o = *parsed.options;
     heartbeat::setup_logging(o.format, o.level);
-    // Exit codes are 0 and 1 only: Docker reserves 2 for healthchecks, so nothing may escape as an
-    // abort.
+    // Exit codes are 0 and 1 only (`wait`, no healthcheck, has its own): Docker reserves 2 for
+    // healthchecks, so nothing may escape as an abort.
     try {
         switch (o.cmd) {
             case cli_options::command::help:
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
                 return heartbeat::run_check_once(o);
             case cli_options::command::probe:
                 return heartbeat::run_probe(o);
+            case cli_options::command::wait:
+                return heartbeat::run_wait(o);
             case cli_options::command::serve:
                 return heartbeat::run_serve(o);
         }

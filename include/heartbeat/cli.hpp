@@ -13,13 +13,14 @@ namespace heartbeat {
 
 /** The command line, parsed. */
 struct cli_options {
-    enum class command { serve, validate, check, probe, version, help };
+    enum class command { serve, validate, check, probe, wait, version, help };
     command cmd = command::serve;
     std::optional<std::string> config_path;
     std::optional<std::string> listen;
-    std::string probe = "readiness";             // for `check` and `probe`
+    std::string probe = "readiness";             // for `check`, `probe` and `wait`
     std::optional<std::string> url;              // for `probe`; none: where the config listens
-    duration timeout = std::chrono::seconds(1);  // for `probe`
+    duration timeout = std::chrono::seconds(1);  // for `probe`; `wait` has its own default
+    bool timeout_given = false;                  // --timeout was on the command line
     log_format format = log_format::text;
     spdlog::level::level_enum level = spdlog::level::info;
 };
