@@ -161,9 +161,9 @@ std::string remote_liveliness_warning(const check_config& c) {
     if (host.empty() || is_loopback_host(host)) return "";
     return fmt::format(
         "check '{}' is a liveliness check that reaches another host ({}): when that host is "
-        "down, the kubelet restarts every pod that runs this check, all at once, and restarting "
-        "them fixes nothing; check it in readiness instead, or set allow_remote: true on the "
-        "check if a restart is really what its failure needs",
+        "down, every pod that runs this check is restarted, all at once, and restarting them "
+        "fixes nothing; check it in readiness instead, or set allow_remote: true on the check if "
+        "a restart is really what its failure needs",
         c.name, host);
 }
 

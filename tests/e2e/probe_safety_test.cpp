@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(the_remote_liveliness_warning_is_logged_at_start_and_each_r
     heartbeatd d("checks:\n" + remote_check("remote", "db.internal") + local_check);
     auto err = d.proc->stderr_text();
     BOOST_TEST(count(err, remote + " (db.internal)") == 1u, err);
-    BOOST_TEST(count(err, "restarts every pod that runs this check, all at once") == 1u, err);
+    BOOST_TEST(count(err, "every pod that runs this check is restarted, all at once") == 1u, err);
     BOOST_TEST(count(err, "set allow_remote: true") == 1u, err);
     BOOST_TEST(count(err, "'local' is a liveliness") == 0u, err);
 

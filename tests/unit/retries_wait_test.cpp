@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_remote_liveliness_check_is_warned_about_with_the_cascade_
                         "test.yaml:2:5: warning: check 'db' is a liveliness check that reaches "
                         "another host (db.internal)"),
                printed(r));
-    BOOST_TEST(mentions(r, "restarts every pod that runs this check, all at once"), printed(r));
+    BOOST_TEST(mentions(r, "every pod that runs this check is restarted, all at once"), printed(r));
     BOOST_TEST(mentions(r, "restarting them fixes nothing"), printed(r));
     BOOST_TEST(mentions(r, "set allow_remote: true"), printed(r));
 }
