@@ -76,7 +76,10 @@ void load_listen(config_reader& r, const YAML::Node& v, server_config& s) {
 
 /** `push_listen`: host:port, or `""` / `false` for no push listener. */
 void load_push_listen(config_reader& r, const YAML::Node& v, server_config& s) {
-    if (v.IsScalar() && (v.Scalar().empty() || v.Scalar() == "false")) {
+    // `false` as YAML 1.2 reads it (plain); a quoted "false" is a host:port that is wrong.
+    bool off = v.IsScalar() && config_detail::plain_scalar(v) &&
+               (v.Scalar() == "false" || v.Scalar() == "False" || v.Scalar() == "FALSE");
+    if (v.IsScalar() && (v.Scalar().empty() || off)) {
         s.push_enabled = false;
         return;
     }

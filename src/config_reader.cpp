@@ -116,14 +116,35 @@ std::optional<long long> config_reader::int_value(const YAML::Node& n, std::stri
     return v;
 }
 
+bool plain_scalar(const YAML::Node& n) {
+    // yaml-cpp tags a plain scalar "?", a quoted one "!"; `!!bool true` keeps its explicit tag.
+    return n.Tag() == "?" || n.Tag() == "tag:yaml.org,2002:bool";
+}
+
+/**
+ * YAML 1.2's booleans only, as editors and the JSON Schema read the file: `true` and `false`
+ * written plain. A quoted "false" is text there, and `yes`, `no`, `on`, `off` (YAML 1.1 booleans)
+ * too: accepting them here would make a file that validates but that every editor marks wrong.
+ */
 std::optional<bool> config_reader::bool_value(const YAML::Node& n, std::string_view key) {
     auto s = scalar(n, key);
     if (!s) return std::nullopt;
+    bool plain = plain_scalar(n);
+    if (plain && (*s == "true" || *s == "True" || *s == "TRUE")) return true;
+    if (plain && (*s == "false" || *s == "False" || *s == "FALSE")) return false;
     std::string v = *s;
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (v == "true" || v == "yes" || v == "on") return true;
-    if (v == "false" || v == "no" || v == "off") return false;
-    error(n.Mark(), fmt::format("'{}' must be true or false, got '{}'", key, shorten(*s)));
+    if (!plain && (v == "true" || v == "false"))
+        error(n.Mark(), fmt::format("'{}' must be true or false written without quotes: a quoted "
+                                    "'{}' is text, not a boolean, to YAML 1.2 and so to editors "
+                                    "and the JSON Schema",
+                                    key, shorten(*s)));
+    else if (v == "yes" || v == "no" || v == "on" || v == "off" || v == "y" || v == "n")
+        error(n.Mark(), fmt::format("'{}' must be true or false: YAML 1.2, which editors and the "
+                                    "JSON Schema follow, reads '{}' as text, not a boolean",
+                                    key, shorten(*s)));
+    else
+        error(n.Mark(), fmt::format("'{}' must be true or false, got '{}'", key, shorten(*s)));
     return std::nullopt;
 }
 

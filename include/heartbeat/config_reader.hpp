@@ -18,6 +18,9 @@
 
 namespace heartbeat::config_detail {
 
+/** True for a scalar written without quotes (YAML 1.2 resolves its type: `false` is a boolean). */
+bool plain_scalar(const YAML::Node& n);
+
 /** Reads values from YAML nodes and collects the diagnostics of what it cannot read. */
 class config_reader {
   public:

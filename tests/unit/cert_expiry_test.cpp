@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_tcp_check_with_tls_takes_the_tls_keys) {
         "    type: tcp\n"
         "    host: db.example\n"
         "    port: 5432\n"
-        "    tls: yes\n"
+        "    tls: true\n"
         "    tls_verify: false\n"
         "    ca_file: /etc/ca.pem\n"
         "    min_cert_validity: 14d\n");

@@ -447,3 +447,49 @@ BOOST_AUTO_TEST_CASE(the_server_section_is_read_key_by_key) {
         BOOST_TEST(s.unread.size() == 2u - bad.starts_with("server: {"));
     }
 }
+
+BOOST_AUTO_TEST_CASE(booleans_are_plain_true_or_false_as_yaml_1_2_reads_them) {
+    auto ok = parse(
+        "checks:\n  - {name: a, type: file, path: /, enabled: false}\n"
+        "  - {name: b, type: file, path: /, enabled: True}\n"
+        "  - {name: c, type: file, path: /, enabled: !!bool FALSE}\n");
+    BOOST_TEST_REQUIRE(ok.ok(), printed(ok));
+    BOOST_TEST(!ok.cfg->checks[0].enabled);
+    BOOST_TEST(ok.cfg->checks[1].enabled);
+    BOOST_TEST(!ok.cfg->checks[2].enabled);
+    auto r = parse(
+        "checks:\n"
+        "  - {name: a, type: file, path: /, enabled: \"false\"}\n"
+        "  - {name: b, type: file, path: /, enabled: 'true'}\n"
+        "  - {name: c, type: file, path: /, enabled: no}\n"
+        "  - {name: d, type: tcp, host: h, port: 1, tls: On}\n"
+        "  - {name: e, type: file, path: /, enabled: maybe}\n");
+    auto out = printed(r);
+    BOOST_TEST(out ==
+                   "test.yaml:2:45: 'enabled' must be true or false written without quotes: a "
+                   "quoted 'false' is text, not a boolean, to YAML 1.2 and so to editors and the "
+                   "JSON Schema\n"
+                   "test.yaml:3:45: 'enabled' must be true or false written without quotes: a "
+                   "quoted 'true' is text, not a boolean, to YAML 1.2 and so to editors and the "
+                   "JSON Schema\n"
+                   "test.yaml:4:45: 'enabled' must be true or false: YAML 1.2, which editors and "
+                   "the JSON Schema follow, reads 'no' as text, not a boolean\n"
+                   "test.yaml:5:49: 'tls' must be true or false: YAML 1.2, which editors and the "
+                   "JSON Schema follow, reads 'On' as text, not a boolean\n"
+                   "test.yaml:6:45: 'enabled' must be true or false, got 'maybe'\n",
+               out);
+}
+
+BOOST_AUTO_TEST_CASE(push_listen_is_off_only_with_a_plain_false_or_empty_text) {
+    auto off = parse("server: {push_listen: false}\n");
+    BOOST_TEST_REQUIRE(off.ok(), printed(off));
+    BOOST_TEST(!off.cfg->server.push_enabled);
+    auto empty = parse("server: {push_listen: ''}\n");
+    BOOST_TEST_REQUIRE(empty.ok(), printed(empty));
+    BOOST_TEST(!empty.cfg->server.push_enabled);
+    auto quoted = parse("server: {push_listen: 'false'}\n");
+    BOOST_TEST(!quoted.ok());
+    BOOST_TEST(printed(quoted).find("test.yaml:1:23: 'push_listen' must be host:port") !=
+                   std::string::npos,
+               printed(quoted));
+}
