@@ -13,6 +13,8 @@
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/config_reader.hpp"
+#include "heartbeat/config_vars.hpp"
+#include "heartbeat/redact.hpp"
 
 namespace heartbeat {
 
@@ -363,8 +365,11 @@ load_result parse_config(std::string_view text, std::string path) {
         l.error(YAML::Mark(), "the file contains NUL bytes: this is not a YAML text file");
     } else {
         try {
-            YAML::Node root = YAML::Load(std::string(text));
+            variable_record vars;
+            YAML::Node root = load_tree(text, l, vars);
+            auto from = l.diags.size();
             cfg = load(l, root, std::filesystem::path(path).parent_path());
+            apply_variable_record(vars, root, l.diags, from, &cfg);
         } catch (const YAML::DeepRecursion& e) {
             l.error(deep_flow_mark(text, e.depth()).value_or(e.mark),
                     fmt::format("lists and mappings nested {} levels deep here: a heartbeat "
@@ -399,7 +404,10 @@ server_section read_server_section(std::string_view text) {
     out.unread = {"listen", "base_path"};
     if (text.size() > max_file_size || text.find('\0') != std::string_view::npos) return out;
     try {
-        const YAML::Node root = YAML::Load(std::string(text));
+        config_reader expansion;
+        variable_record vars;
+        const YAML::Node root = load_tree(text, expansion, vars);
+        for (auto& v : vars.secrets()) add_secret(out.variable_secrets, std::move(v));
         const YAML::Node server = root.IsMap() ? root["server"] : YAML::Node();
         if (!server.IsDefined() || server.IsNull()) {
             out.unread.clear();  // a readable file without `server:` means the defaults
@@ -410,6 +418,7 @@ server_section read_server_section(std::string_view text) {
             const YAML::Node value = server[key];
             if (!value.IsDefined()) return true;
             if (value.IsScalar() && value.Scalar().find('\0') != std::string::npos) return false;
+            if (vars.failed.count({value.Mark().line + 1, value.Mark().column + 1})) return false;
             // One key at a time through the loader, so its rules are the ones `serve` applies.
             YAML::Node one(YAML::NodeType::Map);
             one[key] = value;

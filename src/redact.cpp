@@ -33,6 +33,7 @@ json::value redacted(const json::value& v, const std::vector<std::string>& secre
 std::vector<std::string> secret_values(const check_config& c) {
     std::vector<std::string> out;
     if (auto secrets = unit_of(c.spec).secrets) secrets(c.spec, out);
+    for (const auto& v : c.variable_secrets) add_secret(out, v);
     // Longest first: a secret that contains another is replaced whole.
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
     return out;

@@ -37,6 +37,8 @@ struct check_config {
     /** A liveliness check that reaches another host on purpose: no warning about it. */
     bool allow_remote = false;
     check_spec spec;
+    /** Values of environment variables its keys were expanded from: secrets, never shown. */
+    std::vector<std::string> variable_secrets;
     int line = 0;  // where the entry starts in the file, 1-based
 
     /** The name of its type (`tcp`, `http`, ...). */
@@ -75,6 +77,8 @@ struct config {
     server_config server;
     environ_config environ;
     std::vector<check_config> checks;  // enabled and disabled, in file order
+    /** Every value of an environment variable the file's values were expanded from (secrets). */
+    std::vector<std::string> variable_secrets;
 };
 
 /** A problem (or a warning) found in a config file, with its place. */
@@ -107,6 +111,7 @@ struct server_section {
     server_config server;             // the defaults for what could not be read
     std::vector<std::string> unread;  // the keys of `server` (listen, base_path) left at their
                                       // default although the file may set them
+    std::vector<std::string> variable_secrets;  // values it took from the environment
 };
 
 /**
