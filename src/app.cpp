@@ -20,6 +20,7 @@
 #include "heartbeat/probes.hpp"
 #include "heartbeat/process/reaper.hpp"
 #include "heartbeat/process/signals.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/runtime.hpp"
 #include "heartbeat/scheduler.hpp"
 #include "heartbeat/url.hpp"
@@ -73,16 +74,18 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
  * base_path (found as `serve` finds it). A file that does not load still gives what can be read of
  * them, and the defaults for the rest; stderr says so, as the answer may then come from elsewhere.
  */
-std::string url_from_config(const cli_options& o) {
+std::string url_from_config(const cli_options& o, std::vector<std::string>& secrets) {
     server_config server;
     std::string note;
     if (auto src = find_config(o); src.path) {
         auto r = load_config(*src.path);
         if (r.ok()) {
             server = r.cfg->server;
+            secrets = r.cfg->variable_secrets;
         } else {
             auto section = read_server_section(r.text);
             server = section.server;
+            secrets = section.variable_secrets;
             auto errors = std::count_if(r.diagnostics.begin(), r.diagnostics.end(),
                                         [](const diagnostic& d) { return !d.warning; });
             auto first = std::find_if(r.diagnostics.begin(), r.diagnostics.end(),
@@ -102,7 +105,9 @@ std::string url_from_config(const cli_options& o) {
     path += '/';
     path += probe_name(parse_probe(o.probe).value_or(probe::readiness));
     auto url = local_url(server.host, server.port, path, ipv6_loopback_works());
-    if (!note.empty()) std::cerr << "heartbeatd probe: " << note << ", asking " << url << '\n';
+    // The address may come from environment variables: secrets, never printed.
+    if (!note.empty())
+        std::cerr << "heartbeatd probe: " << redact(note + ", asking " + url, secrets) << '\n';
     return url;
 }
 
@@ -187,7 +192,8 @@ int run_check_once(const cli_options& options) {
 }
 
 int run_probe(const cli_options& options) {
-    std::string target = options.url ? *options.url : url_from_config(options);
+    std::vector<std::string> secrets;
+    std::string target = options.url ? *options.url : url_from_config(options, secrets);
     std::string why;
     if (!parse_url(target, &why)) {
         std::cerr << "heartbeatd probe: the URL " << why << '\n';
@@ -207,7 +213,7 @@ int run_probe(const cli_options& options) {
         std::cerr << "heartbeatd probe: no answer\n";
         return 1;
     }
-    if (!result->ok) std::cerr << "heartbeatd probe: " << result->message << '\n';
+    if (!result->ok) std::cerr << "heartbeatd probe: " << redact(result->message, secrets) << '\n';
     return result->ok ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/deadline.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/reload_plan.hpp"
 
 namespace heartbeat {
@@ -92,14 +93,19 @@ bool daemon::listen(const std::string& host, std::uint16_t port) {
     try {
         auto ep = server_.listen(host, port);
         bool v6 = ep.address().is_v6();
-        spdlog::info("listening on {}{}{}:{} (probes under {}, metrics at {})", v6 ? "[" : "",
-                     ep.address().to_string(), v6 ? "]" : "", ep.port(), cfg_.server.base_path,
-                     cfg_.server.metrics_path);
+        // Values from environment variables are secrets, the address and paths included.
+        spdlog::info("{}",
+                     redact(fmt::format("listening on {}{}{}:{} (probes under {}, metrics "
+                                        "at {})",
+                                        v6 ? "[" : "", ep.address().to_string(), v6 ? "]" : "",
+                                        ep.port(), cfg_.server.base_path, cfg_.server.metrics_path),
+                            cfg_.variable_secrets));
         return true;
     } catch (const std::exception& e) {
         bool v6 = host.find(':') != std::string::npos;
-        spdlog::error("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "", host, v6 ? "]" : "", port,
-                      e.what());
+        spdlog::error("{}", redact(fmt::format("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "",
+                                               host, v6 ? "]" : "", port, e.what()),
+                                   cfg_.variable_secrets));
         return false;
     }
 }
@@ -121,10 +127,13 @@ bool daemon::open_push_listener() {
     try {
         auto ep = listener->listen(s.push_host, s.push_port);
         v6 = ep.address().is_v6();
-        spdlog::info("taking push reports on {}{}{}:{} (PUT or POST {}/push/{{check}}{})",
-                     v6 ? "[" : "", ep.address().to_string(), v6 ? "]" : "", ep.port(),
-                     s.base_path == "/" ? "" : s.base_path,
-                     s.push_token_file.empty() ? "" : ", with the bearer token");
+        spdlog::info("{}",
+                     redact(fmt::format("taking push reports on {}{}{}:{} (PUT or POST "
+                                        "{}/push/{{check}}{})",
+                                        v6 ? "[" : "", ep.address().to_string(), v6 ? "]" : "",
+                                        ep.port(), s.base_path == "/" ? "" : s.base_path,
+                                        s.push_token_file.empty() ? "" : ", with the bearer token"),
+                            cfg_.variable_secrets));
     } catch (const std::exception& e) {
         spdlog::error("cannot listen for push reports on {}{}{}:{} (server.push_listen): {}",
                       v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port, e.what());
@@ -158,8 +167,10 @@ void daemon::log_started() const {
                                  as_push(c)           ? "ttl " + format_duration(as_push(c)->ttl)
                                  : c.interval.count() ? "every " + format_duration(c.interval)
                                                       : "every request");
-    spdlog::info("started with {} checks from {}{}{}", enabled_count(cfg_),
-                 path_ ? *path_ : "(no config file)", names.empty() ? "" : ": ", names);
+    spdlog::info("{}", redact(fmt::format("started with {} checks from {}{}{}", enabled_count(cfg_),
+                                          path_ ? *path_ : "(no config file)",
+                                          names.empty() ? "" : ": ", names),
+                              cfg_.variable_secrets));
 }
 
 net::awaitable<void> daemon::handle_signals() {
