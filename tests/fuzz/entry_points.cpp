@@ -1,6 +1,7 @@
 #include "entry_points.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -11,10 +12,13 @@
 
 #include "heartbeat/checks/dns/run.hpp"
 #include "heartbeat/config.hpp"
+#include "heartbeat/config_text.hpp"
+#include "heartbeat/config_vars.hpp"
 #include "heartbeat/environ/pep440.hpp"
 #include "heartbeat/environ/pep508.hpp"
 #include "heartbeat/http/routes.hpp"
 #include "heartbeat/push_listener.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/url.hpp"
 
 namespace heartbeat::fuzz {
@@ -386,6 +390,55 @@ void url_input(std::string_view data) {
     require(again->tls == u->tls && again->host == u->host && again->port == u->port &&
                 again->target == u->target,
             fmt::format("the redacted URL '{}' names another place", shown));
+}
+
+namespace {
+
+std::optional<std::string> fake_environment(std::string_view name) {
+    // A value that looks like a variable must never be expanded again.
+    static const std::map<std::string, std::string, std::less<>> env = {
+        {"HOST", "db.internal"},    {"PORT", "5432"},       {"EMPTY", ""},
+        {"SECRET", "s3cr3t-value"}, {"TRICK", "${HOST}$$"}, {"_", "x"}};
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+}
+
+}  // namespace
+
+void expand_input(std::string_view data) {
+    auto e = expand_text(data, fake_environment);
+    if (e.error) {
+        require(e.value.empty() && e.from_environment.empty(), "a failed expansion kept a value");
+        for (const std::string secret : {"db.internal", "s3cr3t-value", "${HOST}$$"})
+            require(e.error->find(secret) == std::string::npos, "an error shows a value");
+    } else {
+        if (data.find('$') == std::string_view::npos)
+            require(e.value == data && !e.changed, "text without $ changed");
+        require(e.value.size() <= data.size() * 8 + 16, "an expansion grew out of bounds");
+        for (const auto& [name, value] : e.from_environment)
+            require(!value.empty() && e.value.find(value) != std::string::npos &&
+                        fake_environment(name) == value,
+                    "a value from the environment is not in the result");
+        // What the loader shows of this scalar holds no value from the environment.
+        variable_record record;
+        variable_record::scalar s{std::string(data), e.value, {}, {}};
+        for (const auto& [name, value] : e.from_environment) {
+            s.secrets.push_back(value);
+            s.names.push_back(name);
+        }
+        if (!s.secrets.empty()) record.by_position[0] = s;
+        auto shown = record.hide("got '" + config_detail::shorten(e.value) + "' in " + e.value);
+        for (const auto& [name, value] : e.from_environment)
+            require(value.size() < min_secret_size || shown.find(value) == std::string::npos,
+                    fmt::format("a message shows {}'s value: {}", name, shown));
+    }
+    // `$` doubled is the text itself, whatever it holds, and uses no variable.
+    std::string escaped;
+    for (char c : data) escaped += c == '$' ? std::string("$$") : std::string(1, c);
+    auto back = expand_text(escaped, fake_environment);
+    require(!back.error && back.value == data && back.from_environment.empty(),
+            "escaped text does not expand to itself");
 }
 
 }  // namespace heartbeat::fuzz

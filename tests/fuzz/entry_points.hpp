@@ -30,4 +30,8 @@ void push_input(std::string_view data);
 /** A URL through `parse_url`; an accepted one must survive its own redacted spelling. */
 void url_input(std::string_view data);
 
+/** One config scalar through `expand_text` with a fixed fake environment; what the loader then
+ * shows of it must hold no value from that environment. */
+void expand_input(std::string_view data);
+
 }  // namespace heartbeat::fuzz

@@ -74,6 +74,9 @@ BOOST_AUTO_TEST_CASE(url_inputs) {
 BOOST_AUTO_TEST_CASE(push_inputs) {
     replay_target("push", fuzz::push_input);
 }
+BOOST_AUTO_TEST_CASE(expand_inputs) {
+    replay_target("expand", fuzz::expand_input);
+}
 
 // The issue's own hostile configs: refused with a diagnostic (whatever its words), never a crash or
 // a blown stack.
