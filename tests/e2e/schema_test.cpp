@@ -218,12 +218,16 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         // Numbers and booleans written plain where the schema wants text.
         {"checks:\n  - {name: g, type: grpc, host: h, port: 1, service: 1}\n", true, false},
         {"checks:\n  - {name: 123, type: file, path: /}\n", true, false},
-        // Whole numbers written in another notation than decimal digits.
+        {one_tcp + ", send: 5}\n", true, false},
+        // Numbers written other than as plain decimals.
         {"checks:\n  - {name: a, type: tcp, host: h, port: 0x50}\n", false, true},
         {"checks:\n  - {name: a, type: tcp, host: h, port: +80}\n", false, true},
         {"checks:\n  - {name: a, type: tcp, host: h, port: 80.0}\n", false, true},
+        {one_tcp + ", timeout: 0x10}\n", false, true},
+        {one_tcp + ", timeout: 1.5e1s}\n", true, false},
         // What a schema cannot express.
         {one_tcp + ", timeout: 400d}\n", false, true},
+        {one_tcp + ", timeout: .inf}\n", false, true},
         {one_tcp + "}\n" + "  - {name: a, type: file, path: /}\n", false, true},
     };
     std::vector<std::string> texts;

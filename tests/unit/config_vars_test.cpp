@@ -275,3 +275,37 @@ BOOST_AUTO_TEST_CASE(values_from_the_environment_join_the_secrets_of_the_checks_
     redact(res, secrets);
     BOOST_TEST(res.message == "GET http://127.0.0.1:1/?t=[redacted]: refused");
 }
+
+BOOST_AUTO_TEST_CASE(the_readme_example_serves_two_environments) {
+    // README.md, "Variables", as written there.
+    const std::string text = R"(checks:
+  - name: database
+    type: postgres
+    host: ${DB_HOST}                          # staging-db / db.prod.internal
+    port: ${DB_PORT:-5432}
+  - name: search
+    type: http
+    url: https://${SEARCH_HOST}/_cluster/health
+    headers: {Authorization: "Bearer ${SEARCH_TOKEN}"}
+    expect_body: '"status":"green"'
+    enabled: ${SEARCH_ENABLED:-true}          # staging sets SEARCH_ENABLED=false
+)";
+    scoped_env host("DB_HOST", "staging-db");
+    scoped_env search("SEARCH_HOST", "search.staging");
+    scoped_env token("SEARCH_TOKEN", "tok-staging-1");
+    {
+        scoped_env off("SEARCH_ENABLED", "false");
+        auto staging = parse(text);
+        BOOST_TEST_REQUIRE(staging.ok(), printed(staging));
+        BOOST_TEST(!check_named(*staging.cfg, "search").enabled);
+        BOOST_TEST(std::get<postgres_spec>(check_named(*staging.cfg, "database").spec).port ==
+                   5432);
+    }
+    scoped_env port("DB_PORT", "6432");
+    auto production = parse(text);
+    BOOST_TEST_REQUIRE(production.ok(), printed(production));
+    BOOST_TEST(check_named(*production.cfg, "search").enabled);
+    BOOST_TEST(std::get<postgres_spec>(check_named(*production.cfg, "database").spec).port == 6432);
+    auto secrets = secret_values(check_named(*production.cfg, "search"));
+    BOOST_TEST(std::count(secrets.begin(), secrets.end(), "tok-staging-1") == 1);
+}
