@@ -138,8 +138,9 @@ BOOST_AUTO_TEST_CASE(a_configmap_update_swaps_the_data_symlink) {
 BOOST_AUTO_TEST_CASE(sighup_reloads_and_removed_exec_checks_take_their_processes_along) {
     temp_dir work;
     std::string pidfile = work.path() + "/pid";
+    // `$$$$`: the config's `$$` is one `$` (see README, Variables), so the shell gets `$$`.
     heartbeatd d(
-        "checks:\n  - name: long\n    type: exec\n    command: 'echo $$ > " + pidfile +
+        "checks:\n  - name: long\n    type: exec\n    command: 'echo $$$$ > " + pidfile +
         "; exec sleep 60'\n    timeout: 60s\n    interval: 1h\n    probes: [liveliness]\n" +
         file_check("root", "/"));
     BOOST_TEST_REQUIRE(
