@@ -270,6 +270,7 @@ void check_push(config_reader& r, config& cfg, const server_marks& marks,
 /** The whole tree, collecting every problem rather than stopping at the first. */
 config load(config_reader& r, const YAML::Node& root, const std::filesystem::path& folder) {
     config cfg;
+    r.folder = folder;
     if (!root.IsDefined() || root.IsNull()) return cfg;  // an empty file: no checks
     // Nesting is bounded by the parser (a few hundred levels), so this walk is too.
     auto errors_before = r.error_count();

@@ -3,6 +3,7 @@
 // problem kept as a diagnostic with its place rather than stopping at the first.
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,9 @@ bool plain_scalar(const YAML::Node& n);
 class config_reader {
   public:
     std::vector<diagnostic> diags;
+    /** The folder of the file being read: where a relative path in it starts ("" = the working
+     * directory). Secret files are read while the keys are, so their problems have a place. */
+    std::filesystem::path folder;
 
     void error(const YAML::Mark& m, std::string message) { add(m, std::move(message), false); }
     void warn(const YAML::Mark& m, std::string message) { add(m, std::move(message), true); }

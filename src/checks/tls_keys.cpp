@@ -5,12 +5,53 @@
 #include "heartbeat/check.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
+#include "heartbeat/secret_file.hpp"
 
 namespace heartbeat {
 
-tls_client tls_keys::client() const {
-    return slot ? slot->get(verify, ca_file) : make_tls_client(verify, ca_file);
+bool tls_keys::same(const tls_keys& o) const {
+    bool same_identity = identity && o.identity ? *identity == *o.identity : identity == o.identity;
+    return verify == o.verify && ca_file == o.ca_file && same_identity;
 }
+
+tls_client tls_keys::client() const {
+    std::optional<client_identity> id;
+    if (identity) id = *identity;
+    return slot ? slot->get(verify, ca_file, id) : make_tls_client(verify, ca_file, id);
+}
+
+namespace {
+
+/** `cert_file` and `key_file`: both or neither; read now and tried together. */
+std::shared_ptr<const client_identity> read_identity(config_detail::check_keys& keys) {
+    auto& r = keys.reader;
+    const YAML::Node* cert = keys.optional("cert_file");
+    const YAML::Node* key = keys.optional("key_file");
+    if (!cert && !key) return nullptr;
+    if (!cert || !key) {
+        r.error((cert ? cert : key)->Mark(),
+                fmt::format("'{}' needs '{}' in {}: a client certificate takes both",
+                            cert ? "cert_file" : "key_file", cert ? "key_file" : "cert_file",
+                            keys.label));
+        return nullptr;
+    }
+    // A certificate chain of a few certificates fits; a larger file is not one.
+    constexpr std::size_t cap = 256 * 1024;
+    auto cert_pem = read_secret_file(r, *cert, "cert_file", secret_content::whole, cap);
+    auto key_pem = read_secret_file(r, *key, "key_file", secret_content::whole, cap);
+    if (!cert_pem || !key_pem) return nullptr;
+    client_identity id{std::move(*cert_pem), std::move(*key_pem)};
+    ssl::context trial(ssl::context::tls_client);
+    if (auto why = use_client_identity(trial, id); !why.empty()) {
+        r.error(key->Mark(), fmt::format("'cert_file' '{}' and 'key_file' '{}' cannot be used: {}",
+                                         config_detail::shorten(cert->Scalar()),
+                                         config_detail::shorten(key->Scalar()), why));
+        return nullptr;
+    }
+    return std::make_shared<const client_identity>(std::move(id));
+}
+
+}  // namespace
 
 tls_keys read_tls_keys(config_detail::check_keys& keys) {
     auto& r = keys.reader;
@@ -19,6 +60,7 @@ tls_keys read_tls_keys(config_detail::check_keys& keys) {
         if (auto b = r.bool_value(*v, "tls_verify")) t.verify = *b;
     if (auto ca = keys.optional("ca_file"))
         if (auto s = r.string_value(*ca, "ca_file")) t.ca_file = *s;
+    t.identity = read_identity(keys);
     return t;
 }
 

@@ -17,10 +17,31 @@ std::shared_ptr<tls_slot> new_tls_slot() {
     return std::make_shared<tls_slot>();
 }
 
-tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file) {
+std::string use_client_identity(ssl::context& ctx, const client_identity& id) {
+    boost::system::error_code ec;
+    ctx.use_certificate_chain(asio::buffer(id.cert_pem), ec);
+    if (ec) return "the certificate cannot be read: " + describe(ec);
+    // An encrypted key would make OpenSSL ask for its passphrase on the terminal: an empty one
+    // makes it fail instead.
+    ctx.set_password_callback([](std::size_t, ssl::context::password_purpose) { return ""; }, ec);
+    ctx.use_private_key(asio::buffer(id.key_pem), ssl::context::pem, ec);
+    if (ec)
+        return "the key cannot be read (a PEM private key without a passphrase): " + describe(ec);
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+        ERR_clear_error();
+        return "the key does not belong to the certificate";
+    }
+    return "";
+}
+
+tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file,
+                           const std::optional<client_identity>& identity) {
     auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
     tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                      ssl::context::no_sslv3);
+    if (identity)
+        if (auto why = use_client_identity(*tls, *identity); !why.empty())
+            return {nullptr, "cannot use the client certificate: " + why};
     if (!verify) {
         tls->set_verify_mode(ssl::verify_none);
         return {std::move(tls), {}};
@@ -37,13 +58,16 @@ tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_fil
     return {std::move(tls), {}};
 }
 
-tls_client tls_slot::get(bool verify, const std::optional<std::string>& ca_file) {
+tls_client tls_slot::get(bool verify, const std::optional<std::string>& ca_file,
+                         const std::optional<client_identity>& identity) {
     std::lock_guard lock(mutex_);
-    if (context_ && verify_ == verify && ca_file_ == ca_file) return {context_, {}};
-    auto made = make_tls_client(verify, ca_file);
+    if (context_ && verify_ == verify && ca_file_ == ca_file && identity_ == identity)
+        return {context_, {}};
+    auto made = make_tls_client(verify, ca_file, identity);
     context_ = made.context;
     verify_ = verify;
     ca_file_ = ca_file;
+    identity_ = identity;
     return made;
 }
 

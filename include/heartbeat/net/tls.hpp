@@ -21,11 +21,26 @@ struct tls_client {
     std::string error;  // "cannot load CA certificates from /etc/ca.pem: no such file or directory"
 };
 
+/** A client certificate (with its chain) and its private key, as PEM text: read from the files at
+ * load, so that a context is built without reading them again. */
+struct client_identity {
+    std::string cert_pem;
+    std::string key_pem;
+    bool operator==(const client_identity&) const = default;
+};
+
+/**
+ * Makes `ctx` present `id` to servers that ask for a certificate; "" or why it cannot (a PEM that
+ * does not parse, a key that does not belong to the certificate), never showing the key.
+ */
+std::string use_client_identity(ssl::context& ctx, const client_identity& id);
+
 /**
  * A client context that verifies the peer against `ca_file` (else the system's CAs), or does not
  * verify at all when `verify` is false. Reads the CA file: a blocking call.
  */
-tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file);
+tls_client make_tls_client(bool verify, const std::optional<std::string>& ca_file,
+                           const std::optional<client_identity>& identity = std::nullopt);
 
 /**
  * The TLS context of one http check definition. Every copy of the definition shares its slot, and
@@ -39,12 +54,14 @@ class tls_slot {
      * is not kept, so a CA file that appears later is read then. Settings other than those it was
      * built for (a copied definition changed afterwards) build a new one.
      */
-    tls_client get(bool verify, const std::optional<std::string>& ca_file);
+    tls_client get(bool verify, const std::optional<std::string>& ca_file,
+                   const std::optional<client_identity>& identity = std::nullopt);
 
   private:
     std::mutex mutex_;  // runs are on one thread, but nothing stops two from sharing a copy
     bool verify_ = true;
     std::optional<std::string> ca_file_;
+    std::optional<client_identity> identity_;
     std::shared_ptr<ssl::context> context_;
 };
 

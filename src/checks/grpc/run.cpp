@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nghttp2/nghttp2.h>
@@ -73,7 +74,8 @@ struct call {
     std::string shown;      // host:port
     std::string described;  // host:port, and the service when there is one
     std::string authority;
-    std::string request;  // the framed HealthCheckRequest
+    std::string request;        // the framed HealthCheckRequest
+    std::string authorization;  // `Bearer <token>`, or "" to send none
     bool tls = false;
     duration timeout{};
 };
@@ -211,7 +213,7 @@ std::string submit_call(nghttp2_session* s, exchange& x, const call& c) {
     nghttp2_settings_entry no_push{NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
     if (int rv = nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, &no_push, 1); rv != 0)
         return fmt::format("HTTP/2 settings: {}", nghttp2_strerror(rv));
-    const nghttp2_nv headers[] = {
+    std::vector<nghttp2_nv> headers = {
         header(":method", "POST"),
         header(":scheme", c.tls ? "https" : "http"),
         header(":path", call_path),
@@ -220,9 +222,11 @@ std::string submit_call(nghttp2_session* s, exchange& x, const call& c) {
         header("te", "trailers"),
         header("user-agent", "heartbeatd/" HEARTBEAT_VERSION),
     };
+    // Metadata is a header: gRPC servers read a token from `authorization`.
+    if (!c.authorization.empty()) headers.push_back(header("authorization", c.authorization));
     nghttp2_data_provider body{};
     body.read_callback = read_request;
-    auto id = nghttp2_submit_request(s, nullptr, headers, std::size(headers), &body, nullptr);
+    auto id = nghttp2_submit_request(s, nullptr, headers.data(), headers.size(), &body, nullptr);
     if (id < 0) return fmt::format("HTTP/2 request: {}", nghttp2_strerror(id));
     x.stream_id = id;
     return "";
@@ -376,6 +380,7 @@ net::awaitable<check_result> run_grpc(grpc_spec spec, duration timeout,
     c.authority = c.shown;
     c.request = wire::frame(wire::health_request(spec.service));
     c.tls = spec.tls;
+    if (spec.token) c.authorization = "Bearer " + *spec.token;
     c.timeout = timeout;
 
     // Resolve, never past the deadline.

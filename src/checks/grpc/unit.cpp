@@ -5,6 +5,8 @@
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
+#include "heartbeat/redact.hpp"
+#include "heartbeat/secret_file.hpp"
 
 namespace heartbeat {
 
@@ -25,7 +27,11 @@ check_spec read(check_keys& keys) {
         if (auto b = r.bool_value(*t, "tls")) g.tls = *b;
     g.tls_options = read_tls_keys(keys);
     g.min_cert_validity = read_min_cert_validity(keys);
-    if (!g.tls) tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity"}, "tls: true");
+    if (!g.tls)
+        tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity", "cert_file", "key_file"},
+                 "tls: true");
+    if (auto t = keys.optional("token_file"))
+        g.token = read_secret_file(r, *t, "token_file", secret_content::one_line);
     return g;
 }
 
@@ -34,7 +40,8 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<grpc_spec>(x);
     const auto& b = std::get<grpc_spec>(y);
     return a.host == b.host && a.port == b.port && a.service == b.service && a.tls == b.tls &&
-           a.tls_options.same(b.tls_options) && a.min_cert_validity == b.min_cert_validity;
+           a.tls_options.same(b.tls_options) && a.min_cert_validity == b.min_cert_validity &&
+           a.token == b.token;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -51,6 +58,14 @@ void prepare(const check_spec& spec) {
     if (g.tls) g.tls_options.client();
 }
 
+/** The token as read, and as sent. */
+void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
+    const auto& g = std::get<grpc_spec>(spec);
+    if (!g.token) return;
+    add_secret(out, *g.token);
+    add_secret(out, "Bearer " + *g.token);
+}
+
 constexpr std::string_view schema = R"json({
   "check": {
     "allOf": [{"$ref": "#/$defs/common"}],
@@ -62,13 +77,19 @@ constexpr std::string_view schema = R"json({
       "tls": {"type": "boolean"},
       "tls_verify": {"type": "boolean"},
       "ca_file": {"type": "string", "minLength": 1},
-      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"},
+      "cert_file": {"type": "string", "minLength": 1},
+      "key_file": {"type": "string", "minLength": 1},
+      "token_file": {"type": "string", "minLength": 1}
     },
     "required": ["host", "port"],
+    "dependentRequired": {"cert_file": ["key_file"], "key_file": ["cert_file"]},
     "dependentSchemas": {
       "tls_verify": {"$ref": "#/$defs/with_tls"},
       "ca_file": {"$ref": "#/$defs/with_tls"},
-      "min_cert_validity": {"$ref": "#/$defs/with_tls"}
+      "min_cert_validity": {"$ref": "#/$defs/with_tls"},
+      "cert_file": {"$ref": "#/$defs/with_tls"},
+      "key_file": {"$ref": "#/$defs/with_tls"}
     },
     "unevaluatedProperties": false
   }
@@ -82,24 +103,27 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `tls` | call over TLS (HTTP/2 negotiated by ALPN) instead of plaintext HTTP/2 | `false` |
 | `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
 | `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `cert_file` | with `tls: true` and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
+| `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
+| `token_file` | a file holding a token, sent as the `authorization` metadata `Bearer <token>`; never shown | none |
 )md";
 
 }  // namespace
 
 const check_unit& grpc_spec::unit() {
-    static const check_unit unit{
-        "grpc",
-        {"host", "port", "service", "tls", "tls_verify", "ca_file", "min_cert_validity"},
-        read,
-        same,
-        remote_host,
-        nullptr,
-        run,
-        prepare,
-        nullptr,
-        schema,
-        docs};
+    static const check_unit unit{"grpc",
+                                 {"host", "port", "service", "tls", "tls_verify", "ca_file",
+                                  "cert_file", "key_file", "min_cert_validity", "token_file"},
+                                 read,
+                                 same,
+                                 remote_host,
+                                 nullptr,
+                                 run,
+                                 prepare,
+                                 add_secrets,
+                                 schema,
+                                 docs};
     return unit;
 }
 

@@ -7,16 +7,18 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "heartbeat/checks/http/assertions.hpp"
 #include "heartbeat/net/connect.hpp"
 #include "heartbeat/net/resolve.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/text.hpp"
 #include "heartbeat/url.hpp"
+#include "keys.hpp"
 
 namespace heartbeat {
 
@@ -43,6 +45,15 @@ bool status_expected(const std::vector<status_match>& expect, int status) {
                        [&](const status_match& m) { return m.matches(status); });
 }
 
+/** What `expect_body_regex` and `expect_headers` find wrong, after "but ", or "". */
+std::string response_assertion_failure(const http_spec& spec, const http_exchange& got) {
+    if (spec.expect_body_regex)
+        if (auto why = body_regex_failure(*spec.expect_body_regex, got.body, got.truncated);
+            !why.empty())
+            return why;
+    return header_failure(spec.expect_headers, got.headers);
+}
+
 }  // namespace
 
 check_result judge_http(const http_spec& spec, const http_exchange& got) {
@@ -63,6 +74,10 @@ check_result judge_http(const http_spec& spec, const http_exchange& got) {
                         printable(*spec.expect_body), printable(got.body));
         return r;
     }
+    if (auto why = response_assertion_failure(spec, got); !why.empty()) {
+        r.message = fmt::format("{} {}: status {} but {}", spec.method, shown, got.status, why);
+        return r;
+    }
     r.ok = true;
     r.message = "ok";
     return r;
@@ -70,7 +85,7 @@ check_result judge_http(const http_spec& spec, const http_exchange& got) {
 
 namespace {
 
-using request = bhttp::request<bhttp::empty_body>;
+using request = bhttp::request<bhttp::string_body>;
 
 /** What the I/O of one run came to: a response received, or why none was. */
 struct received {
@@ -106,8 +121,20 @@ std::string step_failure(const boost::system::error_code& ec, duration timeout,
     return fmt::format("{}: {}", doing, describe(ec));
 }
 
+/** The body and its framing: Content-Length always (0 without a body, so that no server waits
+ * for one), and a Content-Type unless the headers set one. */
+void set_body(request& req, const http_spec& spec) {
+    if (spec.body) {
+        req.body() = *spec.body;
+        if (req.find(bhttp::field::content_type) == req.end())
+            req.set(bhttp::field::content_type, "application/json");
+    }
+    req.prepare_payload();
+    if (req.find(bhttp::field::content_length) == req.end()) req.content_length(req.body().size());
+}
+
 request make_request(const http_spec& spec, const url& u) {
-    request req{spec.method == "HEAD" ? bhttp::verb::head : bhttp::verb::get, u.target, 11};
+    request req{bhttp::string_to_verb(spec.method), u.target, 11};
     bool default_port = u.port == (u.tls ? 443 : 80);
     bool v6 = u.host.find(':') != std::string::npos;
     std::string host_header = v6 ? "[" + u.host + "]" : u.host;
@@ -119,6 +146,8 @@ request make_request(const http_spec& spec, const url& u) {
     if (u.has_userinfo)
         req.set(bhttp::field::authorization, "Basic " + basic_credentials(u.userinfo));
     for (const auto& [k, v] : spec.headers) req.set(k, v);
+    for (const auto& [k, v] : http_keys::credential_fields(spec.credentials)) req.set(k, v);
+    set_body(req, spec);
     return req;
 }
 
@@ -156,6 +185,8 @@ net::awaitable<received> talk(Stream& stream, call c) {
     if (hec) co_return failed(step_failure(hec, c.timeout, "reading the response of " + c.shown));
     received r;
     r.exchange.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get())
+        r.exchange.headers.emplace_back(field.name_string(), field.value());
     r.error = co_await read_body(stream, buffer, parser, r.exchange, c.timeout, c.shown);
     r.exchange.truncated = r.exchange.body.size() >= body_cap;
     co_return r;

@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <charconv>
 
+#include "heartbeat/checks/http/assertions.hpp"
 #include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/redact.hpp"
 #include "heartbeat/url.hpp"
+#include "keys.hpp"
 
 namespace heartbeat {
 
@@ -76,26 +78,14 @@ void read_url(check_keys& keys, http_spec& h) {
     }
 }
 
-void read_method(check_keys& keys, http_spec& h) {
-    auto m = keys.optional("method");
-    if (!m) return;
-    if (auto s = keys.reader.string_value(*m, "method")) {
-        std::string upper = *s;
-        std::transform(upper.begin(), upper.end(), upper.begin(),
-                       [](unsigned char ch) { return std::toupper(ch); });
-        if (upper != "GET" && upper != "HEAD")
-            keys.reader.error(m->Mark(), "'method' must be GET or HEAD");
-        else
-            h.method = upper;
-    }
-}
-
 check_spec read(check_keys& keys) {
     auto& r = keys.reader;
     http_spec h;
     read_url(keys, h);
-    read_method(keys, h);
+    http_keys::read_method_and_body(keys, h);
     read_headers(keys, h);
+    http_keys::read_assertions(keys, h);
+    http_keys::read_credentials(keys, h);
     read_expect_status(keys, h);
     if (auto b = keys.optional("expect_body"))
         if (auto s = r.string_value(*b, "expect_body")) h.expect_body = *s;
@@ -103,8 +93,17 @@ check_spec read(check_keys& keys) {
     h.min_cert_validity = read_min_cert_validity(keys);
     // A bad or missing url is reported already; a plain one has no certificate to check.
     if (auto u = parse_url(h.url); u && !u->tls)
-        tls_only(keys, {"min_cert_validity"}, "an https:// url");
+        tls_only(keys, {"min_cert_validity", "cert_file", "key_file"}, "an https:// url");
     return h;
+}
+
+/** The keys of keys.hpp; a pattern by its text, the credentials by the content of their files. */
+bool same_request_keys(const http_spec& a, const http_spec& b) {
+    auto source = [](const http_spec& h) {
+        return h.expect_body_regex ? std::optional(h.expect_body_regex->source) : std::nullopt;
+    };
+    return a.body == b.body && source(a) == source(b) && a.expect_headers == b.expect_headers &&
+           a.credentials == b.credentials;
 }
 
 /** The TLS context is left out: it is made from the keys compared here. */
@@ -113,7 +112,8 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<http_spec>(y);
     return a.url == b.url && a.method == b.method && a.headers == b.headers &&
            a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
-           a.tls.same(b.tls) && a.min_cert_validity == b.min_cert_validity;
+           a.tls.same(b.tls) && a.min_cert_validity == b.min_cert_validity &&
+           same_request_keys(a, b);
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -136,6 +136,7 @@ void prepare(const check_spec& spec) {
 void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
     const auto& h = std::get<http_spec>(spec);
     for (const auto& [name, value] : h.headers) add_secret(out, value);
+    http_keys::add_credential_secrets(h.credentials, out);
     auto u = parse_url(h.url);
     if (!u || !u->has_userinfo) return;
     std::string plain = percent_decode(u->userinfo);
@@ -153,7 +154,7 @@ constexpr std::string_view schema = R"json({
     "properties": {
       "type": {"const": "http"},
       "url": {"type": "string", "pattern": "^https?://[^/?#\\s]+"},
-      "method": {"enum": ["GET", "HEAD", "get", "head", "Get", "Head"]},
+      "method": {"enum": ["GET", "HEAD", "POST", "PUT", "get", "head", "post", "put", "Get", "Head", "Post", "Put"]},
       "headers": {"$ref": "#/$defs/string_map"},
       "expect_status": {
         "oneOf": [
@@ -164,11 +165,24 @@ constexpr std::string_view schema = R"json({
       "expect_body": {"type": "string", "minLength": 1},
       "tls_verify": {"type": "boolean"},
       "ca_file": {"type": "string", "minLength": 1},
-      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"},
+      "body": {"type": "string"},
+      "expect_body_regex": {"type": "string", "minLength": 1},
+      "expect_headers": {"$ref": "#/$defs/string_map"},
+      "username": {"type": "string", "pattern": "^[^:]+$"},
+      "password_file": {"type": "string", "minLength": 1},
+      "headers_from_files": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+      "token_file": {"type": "string", "minLength": 1},
+      "cert_file": {"type": "string", "minLength": 1},
+      "key_file": {"type": "string", "minLength": 1}
     },
     "required": ["url"],
+    "dependentRequired": {"username": ["password_file"], "password_file": ["username"], "cert_file": ["key_file"], "key_file": ["cert_file"]},
     "dependentSchemas": {
-      "min_cert_validity": {"properties": {"url": {"pattern": "^https://"}}}
+      "min_cert_validity": {"properties": {"url": {"pattern": "^https://"}}},
+      "cert_file": {"properties": {"url": {"pattern": "^https://"}}},
+      "key_file": {"properties": {"url": {"pattern": "^https://"}}},
+      "body": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]}
     },
     "unevaluatedProperties": false
   },
@@ -185,30 +199,41 @@ constexpr std::string_view schema = R"json({
 constexpr std::string_view docs = R"md(| key | meaning | default |
 |---|---|---|
 | `url` | `http://` or `https://`; user-info (`https://user:pass@host/`) is sent as Basic auth and never shown | required |
-| `method` | `GET` or `HEAD` | `GET` |
+| `method` | `GET`, `HEAD`, `POST` or `PUT` | `GET` |
+| `body` | with `POST` or `PUT`: the request body, sent with `Content-Type: application/json` unless `headers` sets another | none (`Content-Length: 0`) |
 | `headers` | map of extra request headers; values are never shown | none |
+| `headers_from_files` | map of request headers to files holding their values (`{Authorization: /run/secrets/token}`); never shown | none |
+| `username` | with `password_file`: the user of Basic auth | none |
+| `password_file` | with `username`: a file holding the password of Basic auth; never shown | none |
+| `token_file` | a file holding a token, sent as `Authorization: Bearer <token>`; never shown | none |
 | `expect_status` | list of codes and classes: `[200, 204]`, `[2xx]` | any `200`–`399` |
 | `expect_body` | a substring the body must contain (the first 64 KiB are read) | none |
+| `expect_body_regex` | a regular expression (Perl syntax) that must match somewhere in the body (the first 64 KiB) | none |
+| `expect_headers` | map of response header names (any case) to a substring each one's value must contain | none |
 | `tls_verify` | verify the server certificate and its host name | `true` |
 | `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
+| `cert_file` | with an `https://` url and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
+| `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with an `https://` url: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
 }  // namespace
 
 const check_unit& http_spec::unit() {
-    static const check_unit unit{"http",
-                                 {"url", "method", "headers", "expect_status", "expect_body",
-                                  "tls_verify", "ca_file", "min_cert_validity"},
-                                 read,
-                                 same,
-                                 remote_host,
-                                 nullptr,
-                                 run,
-                                 prepare,
-                                 add_secrets,
-                                 schema,
-                                 docs};
+    static const check_unit unit{
+        "http",
+        {"url", "method", "body", "headers", "headers_from_files", "username", "password_file",
+         "token_file", "expect_status", "expect_body", "expect_body_regex", "expect_headers",
+         "tls_verify", "ca_file", "cert_file", "key_file", "min_cert_validity"},
+        read,
+        same,
+        remote_host,
+        nullptr,
+        run,
+        prepare,
+        add_secrets,
+        schema,
+        docs};
     return unit;
 }
 

@@ -126,6 +126,7 @@ pg_connection start(const libpq::api& pq, const postgres_spec& spec,
                                        "disable",     "disable",     "heartbeatd", "any"};
     if (spec.dbname) keys.push_back("dbname"), values.push_back(spec.dbname->c_str());
     if (spec.user) keys.push_back("user"), values.push_back(spec.user->c_str());
+    if (spec.password) keys.push_back("password"), values.push_back(spec.password->c_str());
     keys.push_back(nullptr);
     values.push_back(nullptr);
     // expand_dbname 0: a dbname is a name, never a connection string.
@@ -240,6 +241,16 @@ pg_verdict judge_verdict(const pg_attempt& a) {
 
 check_result judge_postgres(const pg_attempt& a, duration timeout, std::string_view target) {
     auto sqlstate = a.connected ? std::string() : server_sqlstate(a.error);
+    // Given a password, the check is a login: the server answering is not enough.
+    if (a.logs_in && sqlstate.starts_with("28")) {
+        auto r = verdict_result(pg_verdict::accepting,
+                                fmt::format("{} refused the login with the password of "
+                                            "password_file (SQLSTATE {})",
+                                            target, sqlstate),
+                                sqlstate);
+        r.ok = false;
+        return r;
+    }
     switch (judge_verdict(a)) {
         case pg_verdict::accepting:
             return verdict_result(pg_verdict::accepting, "accepting connections", sqlstate);
@@ -280,6 +291,7 @@ net::awaitable<check_result> run_postgres(postgres_spec spec, duration timeout,
     pq->set_notice_processor(
         conn.get(), [](void*, const char*) {}, nullptr);
     auto attempt = co_await drive(*pq, conn.get(), deadline);
+    attempt.logs_in = spec.password.has_value();
     co_return judge_postgres(attempt, timeout, target);
 }
 

@@ -5,6 +5,7 @@
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/redact.hpp"
+#include "heartbeat/secret_file.hpp"
 
 namespace heartbeat {
 
@@ -38,13 +39,16 @@ check_spec read(check_keys& keys) {
         if (auto v = r.string_value(*d, "dbname")) p.dbname = *v;
     if (auto u = keys.optional("user"))
         if (auto v = r.string_value(*u, "user")) p.user = *v;
+    if (auto f = keys.optional("password_file"))
+        p.password = read_secret_file(r, *f, "password_file", secret_content::one_line);
     return p;
 }
 
 bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<postgres_spec>(x);
     const auto& b = std::get<postgres_spec>(y);
-    return a.host == b.host && a.port == b.port && a.dbname == b.dbname && a.user == b.user;
+    return a.host == b.host && a.port == b.port && a.dbname == b.dbname && a.user == b.user &&
+           a.password == b.password;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -60,10 +64,13 @@ void prepare(const check_spec&) {
     load_libpq();
 }
 
-/** The check sends no password, but libpq falls back on PGPASSWORD when the server asks for one:
+/** Without password_file the check sends no password, but libpq falls back on PGPASSWORD when the
+ * server asks for one:
  * should it ever show up in a result, it is redacted like any configured secret. */
-void secrets(const check_spec&, std::vector<std::string>& out) {
+void secrets(const check_spec& spec, std::vector<std::string>& out) {
     if (const char* password = std::getenv("PGPASSWORD")) add_secret(out, password);
+    // libpq's messages can quote what it was given: whatever reaches a result is redacted.
+    if (const auto& p = std::get<postgres_spec>(spec); p.password) add_secret(out, *p.password);
 }
 
 constexpr std::string_view schema = R"json({
@@ -74,7 +81,8 @@ constexpr std::string_view schema = R"json({
       "host": {"type": "string", "minLength": 1, "pattern": "^[^,/][^,]*$"},
       "port": {"type": "integer", "minimum": 1, "maximum": 65535},
       "dbname": {"type": "string", "minLength": 1},
-      "user": {"type": "string", "minLength": 1}
+      "user": {"type": "string", "minLength": 1},
+      "password_file": {"type": "string", "minLength": 1}
     },
     "required": ["host"],
     "unevaluatedProperties": false
@@ -87,12 +95,13 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `port` | `1`–`65535` | `5432` |
 | `dbname` | the database named in the startup message | libpq's: `PGDATABASE`, else the user name |
 | `user` | the user named in the startup message | libpq's: `PGUSER`, else heartbeatd's user |
+| `password_file` | a file holding the password: the check then logs in, and a refused login fails it; never shown | none (no login) |
 )md";
 
 }  // namespace
 
 const check_unit& postgres_spec::unit() {
-    static const check_unit unit{"postgres",  {"host", "port", "dbname", "user"},
+    static const check_unit unit{"postgres",  {"host", "port", "dbname", "user", "password_file"},
                                  read,        same,
                                  remote_host, nullptr,
                                  run,         prepare,

@@ -21,7 +21,8 @@ void read_tls(check_keys& keys, tcp_spec& t) {
     t.tls = read_tls_keys(keys);
     t.min_cert_validity = read_min_cert_validity(keys);
     if (known && !t.use_tls)
-        tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity"}, "tls: true");
+        tls_only(keys, {"tls_verify", "ca_file", "min_cert_validity", "cert_file", "key_file"},
+                 "tls: true");
 }
 
 check_spec read(check_keys& keys) {
@@ -73,13 +74,18 @@ constexpr std::string_view schema = R"json({
       "tls": {"type": "boolean"},
       "tls_verify": {"type": "boolean"},
       "ca_file": {"type": "string", "minLength": 1},
-      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"}
+      "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"},
+      "cert_file": {"type": "string", "minLength": 1},
+      "key_file": {"type": "string", "minLength": 1}
     },
     "required": ["host", "port"],
+    "dependentRequired": {"cert_file": ["key_file"], "key_file": ["cert_file"]},
     "dependentSchemas": {
       "tls_verify": {"$ref": "#/$defs/with_tls"},
       "ca_file": {"$ref": "#/$defs/with_tls"},
-      "min_cert_validity": {"$ref": "#/$defs/with_tls"}
+      "min_cert_validity": {"$ref": "#/$defs/with_tls"},
+      "cert_file": {"$ref": "#/$defs/with_tls"},
+      "key_file": {"$ref": "#/$defs/with_tls"}
     },
     "unevaluatedProperties": false
   }
@@ -94,24 +100,26 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `tls` | `true`: a TLS handshake once connected, then `send` and `expect` go over TLS | `false` |
 | `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
 | `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `cert_file` | with `tls: true` and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
+| `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
 }  // namespace
 
 const check_unit& tcp_spec::unit() {
-    static const check_unit unit{
-        "tcp",
-        {"host", "port", "send", "expect", "tls", "tls_verify", "ca_file", "min_cert_validity"},
-        read,
-        same,
-        remote_host,
-        nullptr,
-        run,
-        prepare,
-        nullptr,
-        schema,
-        docs};
+    static const check_unit unit{"tcp",
+                                 {"host", "port", "send", "expect", "tls", "tls_verify", "ca_file",
+                                  "cert_file", "key_file", "min_cert_validity"},
+                                 read,
+                                 same,
+                                 remote_host,
+                                 nullptr,
+                                 run,
+                                 prepare,
+                                 nullptr,
+                                 schema,
+                                 docs};
     return unit;
 }
 

@@ -19,6 +19,7 @@ struct grpc_spec {
     bool tls = false;
     tls_keys tls_options;                       // used only with `tls: true`
     std::optional<duration> min_cert_validity;  // only with `tls: true`
+    std::optional<std::string> token;           // `token_file`'s content: never shown
 
     /** Everything the generic code knows of the type (src/checks/grpc/unit.cpp). */
     static const check_unit& unit();

@@ -13,11 +13,13 @@ struct http_exchange {
     int status = 0;
     std::string body;        // at most the first 64 KiB
     bool truncated = false;  // the body filled the 64 KiB: whatever followed was not read
+    std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
 };
 
 /**
  * The verdict on a response: its status is one of `expect_status` (200-399 when none) and its body
- * contains `expect_body`; the message names the method and the URL without its user-info.
+ * contains `expect_body`, matches `expect_body_regex` and has the `expect_headers`; the message
+ * names the method and the URL without its user-info.
  */
 check_result judge_http(const http_spec& spec, const http_exchange& got);
 

@@ -28,6 +28,7 @@ struct pg_attempt {
     bool past_awaiting_response = false;  // the poll got past CONNECTION_AWAITING_RESPONSE
     bool socket_connected = false;        // the TCP connection was made
     bool timed_out = false;               // the deadline came first
+    bool logs_in = false;                 // a password was given: authentication must succeed
     std::string error;                    // libpq's error message, verbose (never shown as is)
 };
 
@@ -39,7 +40,8 @@ std::string server_sqlstate(std::string_view error);
 pg_verdict judge_verdict(const pg_attempt& a);
 
 /** The check's result for one attempt on `target` ("db:5432"): status, message and facts. Only
- * words of our own reach the message, never libpq's text. */
+ * words of our own reach the message, never libpq's text. With `logs_in`, a server that turns the
+ * credentials down (SQLSTATE class 28) fails the check, though it answered. */
 check_result judge_postgres(const pg_attempt& a, duration timeout, std::string_view target);
 
 }  // namespace heartbeat

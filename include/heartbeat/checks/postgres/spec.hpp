@@ -14,6 +14,7 @@ struct postgres_spec {
     std::uint16_t port = 5432;
     std::optional<std::string> dbname;
     std::optional<std::string> user;
+    std::optional<std::string> password;  // `password_file`'s content: never shown
 
     /** Everything the generic code knows of the type (src/checks/postgres/unit.cpp). */
     static const check_unit& unit();
