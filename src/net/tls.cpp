@@ -25,6 +25,9 @@ std::string use_client_identity(ssl::context& ctx, const client_identity& id) {
     // makes it fail instead.
     ctx.set_password_callback([](std::size_t, ssl::context::password_purpose) { return ""; }, ec);
     ctx.use_private_key(asio::buffer(id.key_pem), ssl::context::pem, ec);
+    // OpenSSL tries the key against the certificate as it loads it.
+    if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
+        return "the key does not belong to the certificate";
     if (ec)
         return "the key cannot be read (a PEM private key without a passphrase): " + describe(ec);
     if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {

@@ -7,6 +7,7 @@ written here by hand. Prints "port N" on stderr once it listens (the tests' chil
 stderr line by line while the process runs), then serves until killed.
 
   grpc_health_server.py --status =SERVING --status down=NOT_SERVING [--cert C --key K]
+                        [--token T]   (then every call must carry "authorization: Bearer T")
 """
 import argparse
 import sys
@@ -56,6 +57,7 @@ def main():
     parser.add_argument("--status", action="append", default=[], help="SERVICE=STATUS")
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    parser.add_argument("--token")
     args = parser.parse_args()
     statuses = {}
     for item in args.status:
@@ -63,6 +65,10 @@ def main():
         statuses[service] = STATUSES[name]
 
     def check(request, context):
+        if args.token is not None:
+            metadata = dict(context.invocation_metadata())
+            if metadata.get("authorization") != "Bearer " + args.token:
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "a bearer token is required")
         service = requested_service(request)
         if service not in statuses:
             context.abort(grpc.StatusCode.NOT_FOUND, "unknown service %s" % service)

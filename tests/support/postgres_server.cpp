@@ -87,6 +87,18 @@ std::string postgres_servers::init() {
     return "";
 }
 
+std::string postgres_servers::set_password(const std::string& user,
+                                           const std::string& password) const {
+    // Over the Unix socket, which pg_hba.conf trusts; the password as a literal, quotes doubled.
+    std::string quoted;
+    for (char ch : password) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+    auto r = as_owner({bin + "psql", "-h", sockets_, "-p", std::to_string(primary_port_), "-U",
+                       "heartbeat", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c",
+                       "SET password_encryption = 'scram-sha-256'; CREATE ROLE " + user +
+                           " LOGIN PASSWORD '" + quoted + "'"});
+    return r.code == 0 ? "" : "psql failed: " + r.out + r.err;
+}
+
 /** Starts the server of `data` on a free loopback port; pg_ctl -w waits until it is up (a
  * standby: in recovery). Another process may take the port first: then another one. */
 std::string postgres_servers::start(const std::string& data, std::uint16_t& port) {

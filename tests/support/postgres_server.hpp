@@ -32,6 +32,9 @@ class postgres_servers {
     const std::string& error() const { return error_; }
     std::uint16_t primary_port() const { return primary_port_; }
     std::uint16_t standby_port() const { return standby_port_; }
+    /** Makes `user` a login role of the primary with this password (stored as SCRAM); "" or why
+     * not. pg_hba.conf makes `scram_user` give it. */
+    std::string set_password(const std::string& user, const std::string& password) const;
 
   private:
     run_result as_owner(std::vector<std::string> argv, int timeout_ms = 60000) const;
