@@ -13,7 +13,8 @@ struct http_exchange {
     int status = 0;
     std::string body;        // at most the first 64 KiB
     bool truncated = false;  // the body filled the 64 KiB: whatever followed was not read
-    std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
+    // With an initialiser, so that `http_exchange{status, body, truncated}` stays complete.
+    std::vector<std::pair<std::string, std::string>> headers{};  // as received, in order
 };
 
 /**
