@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/json/parse.hpp>
@@ -129,7 +130,13 @@ check_result judge_exec(const exec_spec& spec, int status, std::string_view out,
     std::string err_line = last_line(err);
     std::string line = r.ok ? (!out_line.empty() ? out_line : err_line)
                             : (!err_line.empty() ? err_line : out_line);
-    if (r.ok) {
+    auto json_failed =
+        r.ok ? judge_json_text(spec.expect_json, out, "stdout", out.size() >= capture_cap)
+             : std::vector<std::string>{};
+    if (!json_failed.empty()) {
+        r.ok = false;
+        r.message = fmt::format("exit code {}, but {}", code, fmt::join(json_failed, "; "));
+    } else if (r.ok) {
         r.message = line.empty() ? "ok" : line;
     } else {
         r.message =

@@ -1,6 +1,7 @@
 // The exec check type as a unit: its keys, schema, docs and runner.
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/exec/run.hpp"
+#include "heartbeat/checks/expect_json.hpp"
 #include "heartbeat/config_checks.hpp"
 
 namespace heartbeat {
@@ -51,13 +52,15 @@ check_spec read(check_keys& keys) {
         if (auto s = r.string_value(*cwd, "cwd")) e.cwd = *s;
     if (auto x = keys.optional("expect_exit"))
         if (auto v = r.int_value(*x, "expect_exit", 0, 255)) e.expect_exit = static_cast<int>(*v);
+    e.expect_json = read_expect_json(keys);
     return e;
 }
 
 bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<exec_spec>(x);
     const auto& b = std::get<exec_spec>(y);
-    return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.expect_exit == b.expect_exit;
+    return a.argv == b.argv && a.env == b.env && a.cwd == b.cwd && a.expect_exit == b.expect_exit &&
+           a.expect_json == b.expect_json;
 }
 
 std::string no_host(const check_spec&) {
@@ -83,7 +86,8 @@ constexpr std::string_view schema = R"json({
       },
       "env": {"$ref": "#/$defs/string_map"},
       "cwd": {"type": "string", "minLength": 1},
-      "expect_exit": {"type": "integer", "minimum": 0, "maximum": 255}
+      "expect_exit": {"type": "integer", "minimum": 0, "maximum": 255},
+      "expect_json": {"$ref": "#/$defs/expect_json"}
     },
     "required": ["command"],
     "unevaluatedProperties": false
@@ -96,12 +100,13 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `env` | map of variables added to heartbeatd's environment | none |
 | `cwd` | working directory | heartbeatd's |
 | `expect_exit` | the exit code that passes, `0`–`255` | `0` |
+| `expect_json` | map of paths in stdout, read as JSON, to expected values or comparisons (see [JSON assertions](#json-assertions)) | none |
 )md";
 
 }  // namespace
 
 const check_unit& exec_spec::unit() {
-    static const check_unit unit{"exec",  {"command", "env", "cwd", "expect_exit"},
+    static const check_unit unit{"exec",  {"command", "env", "cwd", "expect_exit", "expect_json"},
                                  read,    same,
                                  no_host, nullptr,
                                  run,     nullptr,

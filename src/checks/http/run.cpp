@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -13,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "heartbeat/checks/http/assertions.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/net/connect.hpp"
 #include "heartbeat/net/resolve.hpp"
 #include "heartbeat/net/tls.hpp"
@@ -54,6 +56,17 @@ std::string response_assertion_failure(const http_spec& spec, const http_exchang
     return header_failure(spec.expect_headers, got.headers);
 }
 
+/** What `expect_json` finds wrong with the body, "; "-separated; "" when nothing. The check's own
+ * secrets are taken out of each value before it is shortened (see evaluate_json). */
+std::string json_failures(const http_spec& spec, const http_exchange& got) {
+    if (spec.expect_json.empty()) return "";
+    std::vector<std::string> secrets;
+    http_spec::unit().secrets(spec, secrets);
+    return fmt::format("{}", fmt::join(judge_json_text(spec.expect_json, got.body, "the body",
+                                                       got.truncated, secrets),
+                                       "; "));
+}
+
 }  // namespace
 
 check_result judge_http(const http_spec& spec, const http_exchange& got) {
@@ -74,7 +87,9 @@ check_result judge_http(const http_spec& spec, const http_exchange& got) {
                         printable(*spec.expect_body), printable(got.body));
         return r;
     }
-    if (auto why = response_assertion_failure(spec, got); !why.empty()) {
+    auto why = response_assertion_failure(spec, got);
+    if (why.empty()) why = json_failures(spec, got);
+    if (!why.empty()) {
         r.message = fmt::format("{} {}: status {} but {}", spec.method, shown, got.status, why);
         return r;
     }

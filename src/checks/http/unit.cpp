@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "heartbeat/checks/expect_json.hpp"
 #include "heartbeat/checks/http/assertions.hpp"
 #include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/checks/unit.hpp"
@@ -78,6 +79,14 @@ void read_url(check_keys& keys, http_spec& h) {
     }
 }
 
+/** `expect_json`, which needs a body: a HEAD request has none. */
+void read_json_keys(check_keys& keys, http_spec& h) {
+    h.expect_json = read_expect_json(keys);
+    if (h.method == "HEAD" && !h.expect_json.empty())
+        keys.reader.error(keys.optional("expect_json")->Mark(),
+                          "'expect_json' needs a body to read: a HEAD request gets none");
+}
+
 check_spec read(check_keys& keys) {
     auto& r = keys.reader;
     http_spec h;
@@ -89,6 +98,7 @@ check_spec read(check_keys& keys) {
     read_expect_status(keys, h);
     if (auto b = keys.optional("expect_body"))
         if (auto s = r.string_value(*b, "expect_body")) h.expect_body = *s;
+    read_json_keys(keys, h);
     h.tls = read_tls_keys(keys);
     h.min_cert_validity = read_min_cert_validity(keys);
     // A bad or missing url is reported already; a plain one has no certificate to check.
@@ -112,8 +122,8 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<http_spec>(y);
     return a.url == b.url && a.method == b.method && a.headers == b.headers &&
            a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
-           a.tls.same(b.tls) && a.min_cert_validity == b.min_cert_validity &&
-           same_request_keys(a, b);
+           a.expect_json == b.expect_json && a.tls.same(b.tls) &&
+           a.min_cert_validity == b.min_cert_validity && same_request_keys(a, b);
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -163,6 +173,7 @@ constexpr std::string_view schema = R"json({
         ]
       },
       "expect_body": {"type": "string", "minLength": 1},
+      "expect_json": {"$ref": "#/$defs/expect_json"},
       "tls_verify": {"type": "boolean"},
       "ca_file": {"type": "string", "minLength": 1},
       "min_cert_validity": {"$ref": "#/$defs/duration_or_zero"},
@@ -182,7 +193,8 @@ constexpr std::string_view schema = R"json({
       "min_cert_validity": {"properties": {"url": {"pattern": "^https://"}}},
       "cert_file": {"properties": {"url": {"pattern": "^https://"}}},
       "key_file": {"properties": {"url": {"pattern": "^https://"}}},
-      "body": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]}
+      "body": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]},
+      "expect_json": {"properties": {"method": {"not": {"enum": ["HEAD", "head", "Head"]}}}}
     },
     "unevaluatedProperties": false
   },
@@ -210,6 +222,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `expect_body` | a substring the body must contain (the first 64 KiB are read) | none |
 | `expect_body_regex` | a regular expression (Perl syntax) that must match somewhere in the body (the first 64 KiB) | none |
 | `expect_headers` | map of response header names (any case) to a substring each one's value must contain | none |
+| `expect_json` | map of paths in the JSON body to expected values or comparisons: `{$.status: green, $.number_of_nodes: ">= 3"}` (see [JSON assertions](#json-assertions)) | none |
 | `tls_verify` | verify the server certificate and its host name | `true` |
 | `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
 | `cert_file` | with an `https://` url and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
@@ -224,7 +237,7 @@ const check_unit& http_spec::unit() {
         "http",
         {"url", "method", "body", "headers", "headers_from_files", "username", "password_file",
          "token_file", "expect_status", "expect_body", "expect_body_regex", "expect_headers",
-         "tls_verify", "ca_file", "cert_file", "key_file", "min_cert_validity"},
+         "expect_json", "tls_verify", "ca_file", "cert_file", "key_file", "min_cert_validity"},
         read,
         same,
         remote_host,

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat/checks/expect_json.hpp"
+
 namespace heartbeat {
 
 struct check_unit;  // heartbeat/checks/unit.hpp
@@ -15,6 +17,7 @@ struct exec_spec {
     std::map<std::string, std::string> env;
     std::optional<std::string> cwd;
     int expect_exit = 0;
+    json_assertions expect_json;  // on stdout; empty: none
 
     /** Everything the generic code knows of the type (src/checks/exec/unit.cpp). */
     static const check_unit& unit();

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "heartbeat/checks/expect_json.hpp"
 #include "heartbeat/checks/tls_keys.hpp"
 
 namespace heartbeat {
@@ -37,6 +38,7 @@ struct http_spec {
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<status_match> expect_status;  // empty: 200..399
     std::optional<std::string> expect_body;
+    json_assertions expect_json;                                      // empty: none
     tls_keys tls;                                                     // for https URLs
     std::optional<duration> min_cert_validity{};                      // for https URLs only
     std::optional<std::string> body;                                  // POST and PUT only
