@@ -3,7 +3,7 @@
 # fuzzes each target for a bounded time over a copy of its corpus. Fails when any target crashes,
 # leaks, hits undefined behaviour, runs out of memory or hangs on an input.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]     (default: 30 s each; config pep routes url push expand)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]     (default: 30 s each; config pep routes url push expand expect_json)
 #
 # The corpus grows in build/fuzz/corpus/TARGET (seeded from tests/fuzz/corpus/TARGET, which is
 # never written to); logs go to build/fuzz/logs, crashing inputs to build/fuzz/artifacts.
@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(config pep routes url push expand)
+((${#targets[@]})) || targets=(config pep routes url push expand expect_json)
 jobs=$(nproc)
 dir="$root/build/fuzz"
 src="$root/tests/fuzz"

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "heartbeat/checks/dns/run.hpp"
+#include "heartbeat/checks/expect_json.hpp"
 #include "heartbeat/config.hpp"
 #include "heartbeat/config_text.hpp"
 #include "heartbeat/config_vars.hpp"
@@ -57,6 +58,16 @@ void no_nul(const std::optional<std::string>& s) {
     if (s) no_nul(*s);
 }
 
+/** A loaded expect_json: each path parses back from its text, each ordering holds a number. */
+void check_assertions(const json_assertions& all) {
+    for (const auto& a : all) {
+        std::string why;
+        require(parse_json_path(a.path.text, why) == a.path, "a path that does not parse back");
+        bool orders = a.expect.op != json_op::equal && a.expect.op != json_op::not_equal;
+        require(!orders || a.expect.value.is_number(), "an ordering without a number");
+    }
+}
+
 void check_spec(const tcp_spec& t) {
     no_nul(t.host);
     no_nul(t.send);
@@ -68,6 +79,7 @@ void check_spec(const tcp_spec& t) {
 void check_spec(const http_spec& h) {
     no_nul(h.url);
     no_nul(h.expect_body);
+    check_assertions(h.expect_json);
     no_nul(h.tls.ca_file);
     require(parse_url(h.url).has_value(), "an http check has a URL parse_url refuses");
     require(h.method == "GET" || h.method == "HEAD", "an http check has a method besides GET/HEAD");
@@ -88,6 +100,7 @@ void check_spec(const exec_spec& e) {
     for (const auto& arg : e.argv) no_nul(arg);
     no_nul(e.cwd);
     require(e.expect_exit >= 0 && e.expect_exit <= 255, "expect_exit outside 0-255");
+    check_assertions(e.expect_json);
     for (const auto& [name, value] : e.env) {
         no_nul(name);
         no_nul(value);
@@ -404,6 +417,29 @@ std::optional<std::string> fake_environment(std::string_view name) {
     return it->second;
 }
 
+/** A path the parser accepted: each step ends after the last, the last at the text's end, and
+ * only a last step is a length. */
+void check_path(const json_path& p, std::string_view text) {
+    require(p.text == text && !text.empty() && text[0] == '$', "a path not starting with $");
+    std::size_t end = 1;
+    for (std::size_t i = 0; i < p.steps.size(); ++i) {
+        require(p.steps[i].end > end && p.steps[i].end <= text.size(), "a step out of its path");
+        require(p.steps[i].what != json_step::kind::length || i + 1 == p.steps.size(),
+                "a length that is not the last step");
+        end = p.steps[i].end;
+    }
+    require(end == text.size(), "a path with text after its last step");
+}
+
+/** A failure message: one line, within a bound, without the secret. */
+void check_message(const std::string& m, std::string_view secret) {
+    require(m.size() <= 1000, fmt::format("a message of {} bytes", m.size()));
+    require(
+        std::none_of(m.begin(), m.end(), [](char c) { return c == '\n' || c == '\r' || c == 0; }),
+        "a message that breaks its line");
+    require(m.find(secret) == std::string::npos, "the secret in a message");
+}
+
 }  // namespace
 
 void expand_input(std::string_view data) {
@@ -442,6 +478,33 @@ void expand_input(std::string_view data) {
     auto back = expand_text(escaped, fake_environment);
     require(!back.error && back.value == data && back.from_environment.empty(),
             "escaped text does not expand to itself");
+}
+
+void expect_json_input(std::string_view data) {
+    if (data.empty()) return;
+    const auto flags = static_cast<unsigned char>(data[0]);
+    auto lines = split_lines(data.substr(1), 3);
+    if (lines.size() < 3) return;
+    std::string why;
+    auto path = parse_json_path(lines[0], why);
+    if (!path) {
+        require(!why.empty(), "a path refused without a reason");
+        return;
+    }
+    check_path(*path, lines[0]);
+    require(parse_json_path(lines[0], why) == path, "a path parsed two ways");
+    why.clear();
+    auto expect = parse_json_expectation(lines[1], flags & 1, why);
+    if (!expect) {
+        require(!why.empty(), "an expectation refused without a reason");
+        return;
+    }
+    (void)describe(*expect);
+    // The secret, spelt so that the dictionary and the corpus can put it into documents.
+    const std::string secret = "s3cret-fuzz";
+    auto failures = judge_json_text({{*path, *expect}}, lines[2], "the body", flags & 2, {secret});
+    require(failures.size() <= 1, "more failures than assertions");
+    for (const auto& m : failures) check_message(m, secret);
 }
 
 }  // namespace heartbeat::fuzz

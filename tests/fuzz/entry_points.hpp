@@ -33,5 +33,8 @@ void url_input(std::string_view data);
 /** One config scalar through `expand_text` with a fixed fake environment; what the loader then
  * shows of it must hold no value from that environment. */
 void expand_input(std::string_view data);
+/** expect_json: the first byte picks a quoted or plain expectation and a cut document, then a path
+ * and an expectation each on a line, then the document, through the parsers and the evaluation. */
+void expect_json_input(std::string_view data);
 
 }  // namespace heartbeat::fuzz

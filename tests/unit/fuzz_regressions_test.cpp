@@ -78,6 +78,10 @@ BOOST_AUTO_TEST_CASE(expand_inputs) {
     replay_target("expand", fuzz::expand_input);
 }
 
+BOOST_AUTO_TEST_CASE(expect_json_inputs) {
+    replay_target("expect_json", fuzz::expect_json_input);
+}
+
 // The issue's own hostile configs: refused with a diagnostic (whatever its words), never a crash or
 // a blown stack.
 BOOST_AUTO_TEST_CASE(deep_nesting_is_refused) {
