@@ -76,9 +76,9 @@ daemon::~daemon() {
     loader_.join();
 }
 
-bool daemon::start(const std::string& host, std::uint16_t port, std::string loaded_text) {
+bool daemon::start(const std::string& host, std::uint16_t port, config_sources loaded) {
     // Watch before anything is announced: a change made right after "listening" must be seen.
-    if (watcher_) watcher_->start(std::move(loaded_text));
+    if (watcher_) watcher_->start(std::move(loaded));
     if (!listen(host, port)) return false;
     if (!open_push_listener()) return false;
     log_started();
@@ -256,7 +256,8 @@ net::awaitable<void> daemon::trim_memory_after(duration wait) {
 }
 
 void daemon::apply_reload(const std::string& why, load_result r) {
-    if (watcher_) watcher_->mark_seen(r.text);
+    // What this load read, included files and patterns too, is what is watched from now on.
+    if (watcher_) watcher_->mark_seen(std::move(r.sources));
     log_diagnostics(r, *path_);
     auto& status = answers_.reload();
     if (!r.ok()) {
