@@ -253,3 +253,34 @@ BOOST_AUTO_TEST_CASE(glob_characters_in_the_main_files_folder_stand_for_themselv
     BOOST_TEST(
         (r.sources.folders() == std::vector<std::string>{t.at("odd[1]"), t.at("odd[1]/conf.d")}));
 }
+
+BOOST_AUTO_TEST_CASE(a_relative_ca_file_and_cwd_are_taken_from_each_files_folder) {
+    tree t;
+    const std::string checks =
+        "checks:\n"
+        "  - {name: NAME-h, type: http, url: 'https://127.0.0.1/', ca_file: ca.pem}\n"
+        "  - {name: NAME-t, type: tcp, host: 127.0.0.1, port: 1, tls: true, ca_file: ca.pem}\n"
+        "  - {name: NAME-g, type: grpc, host: 127.0.0.1, port: 1, tls: true, ca_file: ca.pem}\n"
+        "  - {name: NAME-e, type: exec, command: 'true', cwd: work}\n"
+        "  - {name: NAME-a, type: exec, command: 'true', cwd: /srv, probes: [readiness]}\n";
+    auto named = [&](const std::string& name) {
+        std::string out = checks;
+        for (auto at = out.find("NAME"); at != std::string::npos; at = out.find("NAME"))
+            out.replace(at, 4, name);
+        return out;
+    };
+    t.write("sub/more.yaml", named("in"));
+    auto r = t.load("include: [sub/more.yaml]\n" + named("main"));
+    BOOST_TEST_REQUIRE(r.ok(), t.printed(r));
+    BOOST_TEST_REQUIRE(r.cfg->checks.size() == 10u);
+    for (std::size_t i = 0; i < 10; i += 5) {
+        const std::string folder = i == 0 ? t.dir.path() : t.at("sub");
+        const auto& c = r.cfg->checks;
+        BOOST_TEST(std::get<http_spec>(c[i].spec).tls.ca_file.value() == folder + "/ca.pem");
+        BOOST_TEST(std::get<tcp_spec>(c[i + 1].spec).tls.ca_file.value() == folder + "/ca.pem");
+        BOOST_TEST(std::get<grpc_spec>(c[i + 2].spec).tls_options.ca_file.value() ==
+                   folder + "/ca.pem");
+        BOOST_TEST(std::get<exec_spec>(c[i + 3].spec).cwd.value() == folder + "/work");
+        BOOST_TEST(std::get<exec_spec>(c[i + 4].spec).cwd.value() == "/srv");
+    }
+}

@@ -131,6 +131,11 @@ void prepare(const check_spec& spec) {
     if (auto u = parse_url(h.url); u && u->tls) h.tls.client();
 }
 
+/** A relative `ca_file` is taken from the config file's folder, not the working directory. */
+void place(check_spec& spec, const std::filesystem::path& folder) {
+    place_tls_keys(std::get<http_spec>(spec).tls, folder);
+}
+
 /** Header values and URL user-info: as written, decoded, each part, and as the Basic credentials.
  */
 void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
@@ -190,7 +195,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `expect_status` | list of codes and classes: `[200, 204]`, `[2xx]` | any `200`–`399` |
 | `expect_body` | a substring the body must contain (the first 64 KiB are read) | none |
 | `tls_verify` | verify the server certificate and its host name | `true` |
-| `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
+| `ca_file` | PEM file of CA certificates to trust instead of the system's (a relative path is taken from the config file's folder) | system CAs |
 | `min_cert_validity` | with an `https://` url: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 )md";
 
@@ -203,7 +208,7 @@ const check_unit& http_spec::unit() {
                                  read,
                                  same,
                                  remote_host,
-                                 nullptr,
+                                 place,
                                  run,
                                  prepare,
                                  add_secrets,
