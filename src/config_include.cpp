@@ -1,8 +1,13 @@
 #include "heartbeat/config_include.hpp"
 
+#include <fcntl.h>
 #include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <set>
 
 namespace heartbeat {
@@ -35,11 +40,40 @@ std::string escape_glob(const std::string& text) {
     return out;
 }
 
-/** The file's content as the loader reads it; a marker that equals no content when it is not a
- * regular file (opening a FIFO would hang). */
-std::string read_regular(const std::string& path) {
-    // A path that cannot be opened gives read_config_text's marker.
-    return read_config_text(is_regular(path) ? path : std::string());
+/** What read_config_text gives for a file it cannot read: no content equals it. */
+std::string unreadable() {
+    return read_config_text(std::string());
+}
+
+/**
+ * An included file's content, read up to a byte past what read_tree accepts; unreadable() (and
+ * why, in `error`) when it is no regular file or cannot be read. Opened non-blocking and checked
+ * once open: a FIFO, or a regular file whose read never ends (/proc/kmsg), cannot hold the loader.
+ */
+std::string read_regular(const std::string& path, std::string* error = nullptr) {
+    constexpr std::size_t cap = (1 << 20) + 1;
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st {};
+    std::string why;
+    if (fd < 0 || ::fstat(fd, &st) != 0)
+        why = std::strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    std::string text;
+    char buf[65536];
+    while (why.empty() && text.size() < cap) {
+        auto n = ::read(fd, buf, std::min(sizeof buf, cap - text.size()));
+        if (n > 0)
+            text.append(buf, static_cast<std::size_t>(n));
+        else if (n == 0)
+            break;
+        else if (errno != EINTR)
+            why = std::strerror(errno);
+    }
+    if (fd >= 0) ::close(fd);
+    if (why.empty()) return text;
+    if (error) *error = why;
+    return unreadable();
 }
 
 }  // namespace
@@ -131,10 +165,13 @@ void read_included_tree(config_reader& r, const YAML::Node& root, const std::str
 /** One included file: its `checks` through `load`, every problem named with this file. */
 void read_included(config_reader& main, const std::string& file, const checks_loader& load,
                    config_sources& sources) {
-    std::string text = read_regular(file);
+    std::string error;
+    std::string text = read_regular(file, &error);
     sources.files.emplace_back(file, text);
     config_reader r;
-    if (auto root = read_tree(r, text); root && root->IsDefined() && !root->IsNull())
+    if (!error.empty())
+        r.error(YAML::Mark(), "cannot read the file: " + error);
+    else if (auto root = read_tree(r, text); root && root->IsDefined() && !root->IsNull())
         read_included_tree(r, *root, file, load);
     std::stable_sort(r.diags.begin(), r.diags.end(), [](const diagnostic& a, const diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE include
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "child.hpp"
@@ -283,4 +285,21 @@ BOOST_AUTO_TEST_CASE(a_relative_ca_file_and_cwd_are_taken_from_each_files_folder
         BOOST_TEST(std::get<exec_spec>(c[i + 3].spec).cwd.value() == folder + "/work");
         BOOST_TEST(std::get<exec_spec>(c[i + 4].spec).cwd.value() == "/srv");
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_is_never_opened_for_reading_so_it_cannot_hold_the_loader) {
+    tree t;
+    t.write("conf.d/a.yaml", "checks:\n" + check("a"));
+    BOOST_TEST_REQUIRE(::mkfifo(t.at("conf.d/b.yaml").c_str(), 0600) == 0);
+    auto r = t.load("include: [conf.d/*.yaml]\n");  // the FIFO is no match
+    BOOST_TEST_REQUIRE(r.ok(), t.printed(r));
+    BOOST_TEST((names(r) == std::vector<std::string>{"a"}));
+    auto literal = t.load("include: [conf.d/b.yaml]\n");
+    BOOST_TEST(t.printed(literal) == t.main + ":1:11: cannot include 'conf.d/b.yaml': " +
+                                         t.at("conf.d/b.yaml") + " is not a regular file\n");
+    // An included file replaced by a FIFO: a change, seen without reading the FIFO.
+    auto before = t.load("include: [conf.d/a.yaml]\n").sources;
+    fs::remove(t.at("conf.d/a.yaml"));
+    BOOST_TEST_REQUIRE(::mkfifo(t.at("conf.d/a.yaml").c_str(), 0600) == 0);
+    BOOST_TEST(!(reread_sources(before) == before));
 }
