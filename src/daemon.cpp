@@ -256,8 +256,10 @@ net::awaitable<void> daemon::trim_memory_after(duration wait) {
 }
 
 void daemon::apply_reload(const std::string& why, load_result r) {
-    // What this load read, included files and patterns too, is what is watched from now on.
-    if (watcher_) watcher_->mark_seen(std::move(r.sources));
+    // What this load read, included files and patterns too, is what is watched from now on. A
+    // copy made on this thread: kept until the next reload, it should not hold on to the loader
+    // thread's heap, which the trim after a reload gives back.
+    if (watcher_) watcher_->mark_seen(r.sources);
     log_diagnostics(r, *path_);
     auto& status = answers_.reload();
     if (!r.ok()) {
