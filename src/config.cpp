@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 
@@ -166,7 +167,8 @@ void load_environ(config_reader& r, const YAML::Node& n, environ_config& e) {
 
 /** Where a check name was first defined: the file (as named) and its place there. */
 struct check_place {
-    std::string file;
+    const std::string* file;  // one string per file, kept by load(): a copy per check would add
+                              // up in a config of thousands of checks
     int line = 0;
     int column = 0;
 };
@@ -179,15 +181,15 @@ bool duplicate_name(config_reader& r, const YAML::Node& item, const std::string&
     const YAML::Node name = item["name"];
     if (!name.IsDefined() || !name.IsScalar()) return false;
     auto [it, fresh] = seen.emplace(
-        name.Scalar(), check_place{file, item.Mark().line + 1, item.Mark().column + 1});
+        name.Scalar(), check_place{&file, item.Mark().line + 1, item.Mark().column + 1});
     if (fresh) return false;
     const auto& first = it->second;
     r.error(item.Mark(),
-            first.file == file
+            *first.file == file
                 ? fmt::format("duplicate check name '{}' (first defined at line {})",
                               shorten(name.Scalar()), first.line)
                 : fmt::format("duplicate check name '{}' (first defined at {}:{}:{})",
-                              shorten(name.Scalar()), first.file, first.line, first.column));
+                              shorten(name.Scalar()), *first.file, first.line, first.column));
     return true;
 }
 
@@ -320,13 +322,14 @@ config load(config_reader& r, const YAML::Node& root, const std::string& path,
                        else
                            (key == "include" ? include : checks) = value;
                    });
+    std::deque<std::string> files;  // the included files' names, for as long as `names` is used
     std::map<std::string, check_place> names;
     load_checks(r, checks, d, cfg, path, names);
     // Included checks come after the file's own, in the order the patterns are written.
     config_detail::load_includes(
         r, include, path,
         [&](config_reader& ir, const YAML::Node& included, const std::string& file) {
-            load_checks(ir, included, d, cfg, file, names);
+            load_checks(ir, included, d, cfg, files.emplace_back(file), names);
         },
         sources);
     check_push(r, cfg, marks, std::filesystem::path(path).parent_path());
@@ -408,7 +411,7 @@ load_result parse_config(std::string_view text, std::string path) {
     load_result result;
     config_reader l;
     config cfg;
-    result.sources.files.emplace_back(path, std::string(text));
+    result.sources.files.emplace_back(path, content_hash(text));
     if (auto root = config_detail::read_tree(l, text)) cfg = load(l, *root, path, result.sources);
     if (!l.has_errors()) {
         cfg.path = path;
@@ -484,7 +487,7 @@ load_result load_config(const std::string& path) {
     if (!error.empty()) {
         load_result r;
         r.diagnostics.push_back({0, 0, error, false, {}});
-        r.sources.files.emplace_back(path, text);
+        r.sources.files.emplace_back(path, content_hash(text));
         r.text = std::move(text);
         return r;
     }

@@ -78,6 +78,10 @@ std::string read_regular(const std::string& path, std::string* error = nullptr) 
 
 }  // namespace
 
+std::size_t content_hash(std::string_view text) {
+    return std::hash<std::string_view>{}(text);
+}
+
 bool is_glob_pattern(std::string_view text) {
     return text.find_first_of("*?[") != std::string_view::npos;
 }
@@ -122,7 +126,8 @@ config_sources reread_sources(const config_sources& before) {
         const auto& path = before.files[i].first;
         // The main file as load_config reads it (its errors come from there); included ones only
         // when they are regular files.
-        now.files.emplace_back(path, i == 0 ? read_config_text(path) : read_regular(path));
+        now.files.emplace_back(path,
+                               content_hash(i == 0 ? read_config_text(path) : read_regular(path)));
     }
     for (const auto& g : before.globs)
         now.globs.push_back({g.folder, g.pattern, glob_files(g.folder, g.pattern)});
@@ -167,7 +172,7 @@ void read_included(config_reader& main, const std::string& file, const checks_lo
                    config_sources& sources) {
     std::string error;
     std::string text = read_regular(file, &error);
-    sources.files.emplace_back(file, text);
+    sources.files.emplace_back(file, content_hash(text));
     config_reader r;
     if (!error.empty())
         r.error(YAML::Mark(), "cannot read the file: " + error);
@@ -201,7 +206,7 @@ std::vector<std::string> entry_files(config_reader& r, const YAML::Node& at,
     auto kind = fs::status(path, ec).type();
     if (kind == fs::file_type::regular) return {path};
     // Watched all the same: the file showing up is a change that makes the config load.
-    sources.files.emplace_back(path, read_regular(path));
+    sources.files.emplace_back(path, content_hash(read_regular(path)));
     r.error(at.Mark(), fmt::format("cannot include '{}': {} {}", shorten(entry), shorten(path),
                                    kind == fs::file_type::not_found || kind == fs::file_type::none
                                        ? "does not exist"

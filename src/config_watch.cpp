@@ -36,7 +36,7 @@ config_watcher::~config_watcher() {
 void config_watcher::start(config_sources loaded) {
     // What was loaded, not what is on disk now: a change made since loading must still count.
     seen_ = std::move(loaded);
-    if (seen_.files.empty()) seen_.files.emplace_back(path_, read_config_text(path_));
+    if (seen_.files.empty()) seen_.files.emplace_back(path_, content_hash(read_config_text(path_)));
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd >= 0) {
         inotify_ = std::make_unique<net::posix::stream_descriptor>(ex_, fd);

@@ -101,9 +101,8 @@ struct include_glob {
 
 /** What a config was read from: the files and the `include` patterns whose matches may change. */
 struct config_sources {
-    /** Each file read (the main one first), as named, with its content as read_config_text gave
-     * it. */
-    std::vector<std::pair<std::string, std::string>> files;
+    /** Each file read (the main one first), as named, with the content_hash of what was read. */
+    std::vector<std::pair<std::string, std::size_t>> files;
     /** Each glob pattern of `include`, with the files it matched. */
     std::vector<include_glob> globs;
 
@@ -112,6 +111,10 @@ struct config_sources {
     /** Equal for two sources when no file content and no pattern's matches differ. */
     bool operator==(const config_sources&) const = default;
 };
+
+/** A hash of a file's content: what the watcher keeps to tell a change, rather than a copy of up
+ * to a MiB per file held for the daemon's lifetime. */
+std::size_t content_hash(std::string_view text);
 
 /** The same files and patterns as `before`, as they are on disk now (read and matched again). */
 config_sources reread_sources(const config_sources& before);
