@@ -49,7 +49,7 @@ config_source find_config(const cli_options& o) {
 }
 
 /** Loads the config a command needs, logging its problems; nullopt when it must not go on. */
-std::optional<config> load_or_report(const config_source& src, std::string* text = nullptr) {
+std::optional<config> load_or_report(const config_source& src, config_sources* sources = nullptr) {
     if (!src.path) {
         spdlog::warn(
             "no config file: neither --config, $HEARTBEAT_CONFIG nor {} names one; running with no "
@@ -64,7 +64,7 @@ std::optional<config> load_or_report(const config_source& src, std::string* text
         spdlog::error("{}: the configuration has errors; not starting", *src.path);
         return std::nullopt;
     }
-    if (text) *text = std::move(r.text);
+    if (sources) *sources = std::move(r.sources);
     prepare_checks(*r.cfg);
     return std::move(r.cfg);
 }
@@ -128,8 +128,8 @@ bool ipv6_loopback_works() {
 
 int run_serve(const cli_options& options) {
     auto src = find_config(options);
-    std::string text;
-    auto cfg = load_or_report(src, &text);
+    config_sources sources;
+    auto cfg = load_or_report(src, &sources);
     if (!cfg) return 1;
     std::string host = cfg->server.host;
     std::uint16_t port = cfg->server.port;
@@ -145,7 +145,7 @@ int run_serve(const cli_options& options) {
         signals_blocked in_workers;  // the daemon's threads start here; signals go to this one
         d.emplace(ioc, std::move(*cfg), src.path);
     }
-    if (!d->start(host, port, std::move(text))) return 1;
+    if (!d->start(host, port, std::move(sources))) return 1;
     ioc.run();
     return 0;
 }

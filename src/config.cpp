@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +13,7 @@
 
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
+#include "heartbeat/config_include.hpp"
 #include "heartbeat/config_reader.hpp"
 #include "heartbeat/config_vars.hpp"
 #include "heartbeat/redact.hpp"
@@ -52,7 +54,8 @@ bool check_config::same_definition(const check_config& o) const {
 }
 
 std::string diagnostic::format(std::string_view path) const {
-    return fmt::format("{}:{}:{}: {}{}", path, line, column, warning ? "warning: " : "", message);
+    return fmt::format("{}:{}:{}: {}{}", file.empty() ? path : std::string_view(file), line, column,
+                       warning ? "warning: " : "", message);
 }
 
 namespace {
@@ -167,29 +170,58 @@ void load_environ(config_reader& r, const YAML::Node& n, environ_config& e) {
                    });
 }
 
-/** True (after reporting it) when `item` repeats the name of a check before it. */
-bool duplicate_name(config_reader& r, const YAML::Node& item, std::map<std::string, int>& seen) {
+/** Where a check name was first defined: the file (as named) and its place there. */
+struct check_place {
+    const std::string* file;  // one string per file, kept by load(): a copy per check would add
+                              // up in a config of thousands of checks
+    int line = 0;
+    int column = 0;
+};
+
+/** True (after reporting it) when `item` repeats the name of a check before it, in this `file` or
+ * another (the main one or an included one). */
+bool duplicate_name(config_reader& r, const YAML::Node& item, const std::string& file,
+                    std::map<std::string, check_place>& seen) {
     if (!item.IsMap()) return false;
     const YAML::Node name = item["name"];
     if (!name.IsDefined() || !name.IsScalar()) return false;
-    auto [it, fresh] = seen.emplace(name.Scalar(), item.Mark().line + 1);
+    auto [it, fresh] = seen.emplace(
+        name.Scalar(), check_place{&file, item.Mark().line + 1, item.Mark().column + 1});
     if (fresh) return false;
-    r.error(item.Mark(), fmt::format("duplicate check name '{}' (first defined at line {})",
-                                     shorten(name.Scalar()), it->second));
+    const auto& first = it->second;
+    r.error(item.Mark(),
+            *first.file == file
+                ? fmt::format("duplicate check name '{}' (first defined at line {})",
+                              shorten(name.Scalar()), first.line)
+                : fmt::format("duplicate check name '{}' (first defined at {}:{}:{})",
+                              shorten(name.Scalar()), *first.file, first.line, first.column));
     return true;
 }
 
-void load_checks(config_reader& r, const YAML::Node& checks, const check_defaults& d, config& cfg) {
+/**
+ * The checks of one file (the main one or an included one), appended to `cfg`. Their relative paths
+ * are taken from that file's folder, as named, not with symlinks resolved (a ConfigMap's file is a
+ * link into `..data`): the daemon's working directory is wherever it happened to start (`/` in an
+ * image), the folder is where the user put the config, next to what it checks.
+ */
+void load_checks(config_reader& r, const YAML::Node& checks, const check_defaults& d, config& cfg,
+                 const std::string& file, std::map<std::string, check_place>& seen) {
     if (!checks.IsDefined() || checks.IsNull()) return;
     if (!checks.IsSequence()) {
         r.error(checks.Mark(), "'checks' must be a list of checks");
         return;
     }
-    std::map<std::string, int> seen;
+    const std::filesystem::path folder = config_detail::folder_of(file);
+    r.folder = folder;  // secret files are read with the keys, from this file's folder
     for (const auto& item : checks) {
         // Names are compared even when a check has other problems: both get reported at once.
-        if (duplicate_name(r, item, seen)) continue;
-        if (auto c = config_detail::read_check(r, item, d)) cfg.checks.push_back(std::move(*c));
+        if (duplicate_name(r, item, file, seen)) continue;
+        if (auto c = config_detail::read_check(r, item, d)) {
+            if (auto place = unit_of(c->spec).place; place && !folder.empty())
+                place(c->spec, folder);
+            if (r.variables) c->variable_secrets = r.variables->secrets_within(item);
+            cfg.checks.push_back(std::move(*c));
+        }
     }
 }
 
@@ -267,10 +299,12 @@ void check_push(config_reader& r, config& cfg, const server_marks& marks,
                            pushed));
 }
 
-/** The whole tree, collecting every problem rather than stopping at the first. */
-config load(config_reader& r, const YAML::Node& root, const std::filesystem::path& folder) {
+/** The whole tree, and the files it includes, collecting every problem rather than stopping at
+ * the first. */
+config load(config_reader& r, const YAML::Node& root, const std::string& path,
+            config_sources& sources) {
     config cfg;
-    r.folder = folder;
+    r.folder = config_detail::folder_of(path);
     if (!root.IsDefined() || root.IsNull()) return cfg;  // an empty file: no checks
     // Nesting is bounded by the parser (a few hundred levels), so this walk is too.
     auto errors_before = r.error_count();
@@ -278,13 +312,14 @@ config load(config_reader& r, const YAML::Node& root, const std::filesystem::pat
     if (r.error_count() != errors_before) return cfg;
     if (!root.IsMap()) {
         r.error(root.Mark(),
-                "the file must be a mapping with the keys server, defaults, environ, checks");
+                "the file must be a mapping with the keys server, defaults, environ, "
+                "include, checks");
         return cfg;
     }
     check_defaults d;
     server_marks marks;
-    YAML::Node checks;
-    r.for_each_key(root, {"server", "defaults", "environ", "checks"}, "at the top level",
+    YAML::Node checks, include;
+    r.for_each_key(root, {"server", "defaults", "environ", "include", "checks"}, "at the top level",
                    [&](const std::string& key, const YAML::Node& value) {
                        if (key == "server")
                            load_server(r, value, cfg.server, &marks);
@@ -293,10 +328,21 @@ config load(config_reader& r, const YAML::Node& root, const std::filesystem::pat
                        else if (key == "environ")
                            load_environ(r, value, cfg.environ);
                        else
-                           checks = value;
+                           (key == "include" ? include : checks) = value;
                    });
-    load_checks(r, checks, d, cfg);
-    check_push(r, cfg, marks, folder);
+    std::deque<std::string> files;  // the included files' names, for as long as `names` is used
+    std::map<std::string, check_place> names;
+    load_checks(r, checks, d, cfg, path, names);
+    // Included checks come after the file's own, in the order the patterns are written.
+    config_detail::load_includes(
+        r, include, path,
+        [&](config_reader& ir, const YAML::Node& included, const std::string& file) {
+            load_checks(ir, included, d, cfg, files.emplace_back(file), names);
+            if (ir.variables)
+                for (auto& v : ir.variables->secrets()) add_secret(cfg.variable_secrets, v);
+        },
+        sources);
+    check_push(r, cfg, marks, std::filesystem::path(path).parent_path());
     return cfg;
 }
 
@@ -338,26 +384,10 @@ std::optional<YAML::Mark> deep_flow_mark(std::string_view text, int depth) {
 }
 }  // namespace
 
-namespace {
-/**
- * Makes a check's relative paths (a file check's `path`) relative to the config file's folder. The
- * daemon's working directory is wherever it happened to start (`/` in a container image); the
- * folder is where the user put the config, next to what it checks (a ConfigMap or compose volume
- * mounted anywhere). The folder as named, not with symlinks resolved: a ConfigMap's file is a link
- * into `..data`.
- */
-void resolve_paths(config& cfg, const std::string& config_path) {
-    auto folder = std::filesystem::path(config_path).parent_path();
-    if (folder.empty()) return;  // the config is in the working directory: the same folder
-    for (auto& c : cfg.checks)
-        if (auto place = unit_of(c.spec).place) place(c.spec, folder);
-}
-}  // namespace
+namespace config_detail {
 
-load_result parse_config(std::string_view text, std::string path) {
-    load_result result;
-    config_reader l;
-    config cfg;
+std::optional<YAML::Node> read_tree(config_reader& l, std::string_view text,
+                                    variable_record& vars) {
     if (text.size() > max_file_size) {
         l.error(YAML::Mark(),
                 fmt::format("the file is larger than {} KiB: this is not a heartbeat config",
@@ -366,11 +396,7 @@ load_result parse_config(std::string_view text, std::string path) {
         l.error(YAML::Mark(), "the file contains NUL bytes: this is not a YAML text file");
     } else {
         try {
-            variable_record vars;
-            YAML::Node root = load_tree(text, l, vars);
-            auto from = l.diags.size();
-            cfg = load(l, root, std::filesystem::path(path).parent_path());
-            apply_variable_record(vars, root, l.diags, from, &cfg);
+            return load_tree(text, l, vars);
         } catch (const YAML::DeepRecursion& e) {
             l.error(deep_flow_mark(text, e.depth()).value_or(e.mark),
                     fmt::format("lists and mappings nested {} levels deep here: a heartbeat "
@@ -387,13 +413,30 @@ load_result parse_config(std::string_view text, std::string path) {
             l.error(YAML::Mark(), std::string("cannot read the file: ") + e.what());
         }
     }
+    return std::nullopt;
+}
+
+}  // namespace config_detail
+
+load_result parse_config(std::string_view text, std::string path) {
+    load_result result;
+    config_reader l;
+    config cfg;
+    result.sources.files.emplace_back(path, content_hash(text));
+    variable_record vars;
+    l.variables = &vars;
+    auto root = config_detail::read_tree(l, text, vars);
+    const auto from = l.diags.size();
+    if (root) cfg = load(l, *root, path, result.sources);
+    apply_variable_record(vars, root.value_or(YAML::Node()), l.diags, from, &cfg);
     if (!l.has_errors()) {
-        resolve_paths(cfg, path);
         cfg.path = path;
         result.cfg = std::move(cfg);
     }
-    // In file order, as a person reads them next to the file.
+    // In file order, as a person reads them next to the file: the main file's, then each
+    // included file's (already in order, in the order they were read).
     std::stable_sort(l.diags.begin(), l.diags.end(), [](const diagnostic& a, const diagnostic& b) {
+        if (!a.file.empty() || !b.file.empty()) return a.file.empty() && !b.file.empty();
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });
     result.diagnostics = std::move(l.diags);
@@ -463,7 +506,8 @@ load_result load_config(const std::string& path) {
     std::string text = read_config_text(path, &error);
     if (!error.empty()) {
         load_result r;
-        r.diagnostics.push_back({0, 0, error, false});
+        r.diagnostics.push_back({0, 0, error, false, {}});
+        r.sources.files.emplace_back(path, content_hash(text));
         r.text = std::move(text);
         return r;
     }

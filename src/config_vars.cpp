@@ -275,7 +275,7 @@ void apply_variable_record(const variable_record& record, const YAML::Node& root
     // left in its place would only mislead.
     std::size_t i = 0;
     std::erase_if(diags, [&](const diagnostic& d) {
-        return i++ >= from && record.failed.count({d.line, d.column}) != 0;
+        return i++ >= from && d.file.empty() && record.failed.count({d.line, d.column}) != 0;
     });
     for (auto& d : diags) d.message = record.hide(std::move(d.message));
     if (!cfg) return;

@@ -3,6 +3,7 @@
 #include <sys/inotify.h>
 
 #include <filesystem>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,12 @@
 namespace heartbeat {
 
 namespace fs = std::filesystem;
+
+namespace {
+constexpr std::uint32_t watch_mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |
+                                     IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
+                                     IN_MOVE_SELF;
+}  // namespace
 
 config_watcher::config_watcher(net::any_io_executor ex, std::string path,
                                std::function<void()> on_change, duration debounce,
@@ -26,33 +33,20 @@ config_watcher::~config_watcher() {
     stop();
 }
 
-std::string config_watcher::fingerprint() const {
-    // The content itself, read as a reload reads it: a change of content, and nothing else, is a
-    // change.
-    return read_config_text(path_);
-}
-
-void config_watcher::start(std::string loaded) {
+void config_watcher::start(config_sources loaded) {
     // What was loaded, not what is on disk now: a change made since loading must still count.
     seen_ = std::move(loaded);
+    if (seen_.files.empty()) seen_.files.emplace_back(path_, content_hash(read_config_text(path_)));
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd >= 0) {
-        constexpr std::uint32_t mask = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |
-                                       IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
-                                       IN_MOVE_SELF;
-        // The folder, not the file: a rename-over or a symlink swap replaces the file itself.
-        std::error_code ec;
-        fs::path given(path_);
-        fs::path folder = given.has_parent_path() ? given.parent_path() : fs::path(".");
-        int watches = ::inotify_add_watch(fd, folder.c_str(), mask) >= 0 ? 1 : 0;
-        auto target = fs::canonical(given, ec);
-        if (!ec && target.parent_path() != fs::canonical(folder, ec))
-            watches += ::inotify_add_watch(fd, target.parent_path().c_str(), mask) >= 0 ? 1 : 0;
-        if (watches > 0) {
-            inotify_ = std::make_unique<net::posix::stream_descriptor>(ex_, fd);
-            net::co_spawn(ex_, read_events(), net::detached);
+        inotify_ = std::make_unique<net::posix::stream_descriptor>(ex_, fd);
+        update_watches();
+        if (watches_.empty()) {
+            boost::system::error_code ignored;
+            inotify_->close(ignored);
+            inotify_.reset();
         } else {
-            ::close(fd);
+            net::co_spawn(ex_, read_events(), net::detached);
         }
     }
     // Whatever changed before the watch was set up is caught by a first look right away.
@@ -61,6 +55,40 @@ void config_watcher::start(std::string loaded) {
         spdlog::warn("cannot watch {} with inotify; looking for changes every {} instead", path_,
                      format_duration(fallback_));
     net::co_spawn(ex_, check_loop(), net::detached);
+}
+
+void config_watcher::mark_seen(config_sources sources) {
+    seen_ = std::move(sources);
+    update_watches();
+}
+
+std::vector<std::string> config_watcher::watched() const {
+    std::vector<std::string> out;
+    for (const auto& [wd, folder] : watches_) out.push_back(folder);
+    return out;
+}
+
+void config_watcher::update_watches() {
+    if (!inotify_ || stopped_) return;
+    // Folders, not files: a rename-over or a symlink swap replaces a file itself. Each file's link
+    // target's folder too: a config may be a link into a folder elsewhere.
+    std::set<std::string> wanted;
+    for (auto& folder : seen_.folders()) wanted.insert(std::move(folder));
+    for (const auto& [file, content] : seen_.files) {
+        std::error_code ec;
+        auto target = fs::canonical(file, ec);
+        if (!ec) wanted.insert(target.parent_path().string());
+    }
+    // A folder watched already keeps its descriptor; one that does not exist (yet) is left to the
+    // periodic look and tried again at the next.
+    std::map<int, std::string> now;
+    for (const auto& folder : wanted) {
+        int wd = ::inotify_add_watch(inotify_->native_handle(), folder.c_str(), watch_mask);
+        if (wd >= 0) now.emplace(wd, folder);
+    }
+    for (const auto& [wd, folder] : watches_)
+        if (!now.count(wd)) ::inotify_rm_watch(inotify_->native_handle(), wd);
+    watches_ = std::move(now);
 }
 
 void config_watcher::stop() {
@@ -104,7 +132,12 @@ net::awaitable<void> config_watcher::check_loop() {
                 if ((!ec && !dirty_) || steady_clock::now() >= give_up) break;
             }
         }
-        auto now = fingerprint();
+        // The folders first: a ConfigMap swap or a new pattern's folder may need a watch of its
+        // own.
+        update_watches();
+        // The contents and matches themselves, read as a reload reads them: a change of them, and
+        // nothing else, is a change.
+        auto now = reread_sources(seen_);
         if (now == seen_) continue;
         seen_ = std::move(now);
         on_change_();

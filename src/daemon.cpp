@@ -77,9 +77,9 @@ daemon::~daemon() {
     loader_.join();
 }
 
-bool daemon::start(const std::string& host, std::uint16_t port, std::string loaded_text) {
+bool daemon::start(const std::string& host, std::uint16_t port, config_sources loaded) {
     // Watch before anything is announced: a change made right after "listening" must be seen.
-    if (watcher_) watcher_->start(std::move(loaded_text));
+    if (watcher_) watcher_->start(std::move(loaded));
     if (!listen(host, port)) return false;
     if (!open_push_listener()) return false;
     log_started();
@@ -267,7 +267,10 @@ net::awaitable<void> daemon::trim_memory_after(duration wait) {
 }
 
 void daemon::apply_reload(const std::string& why, load_result r) {
-    if (watcher_) watcher_->mark_seen(r.text);
+    // What this load read, included files and patterns too, is what is watched from now on. A
+    // copy made on this thread: kept until the next reload, it should not hold on to the loader
+    // thread's heap, which the trim after a reload gives back.
+    if (watcher_) watcher_->mark_seen(r.sources);
     log_diagnostics(r, *path_);
     auto& status = answers_.reload();
     if (!r.ok()) {

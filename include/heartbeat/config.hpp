@@ -4,6 +4,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "heartbeat/checks/specs.hpp"
@@ -87,20 +89,58 @@ struct diagnostic {
     int column = 0;  // 1-based
     std::string message;
     bool warning = false;
-    /** `PATH:LINE:COLUMN: message` (or `PATH:LINE:COLUMN: warning: message`). */
+    std::string file;  // the included file it is in, as named; empty: the main file
+    /** `PATH:LINE:COLUMN: message` (or `PATH:LINE:COLUMN: warning: message`); PATH is `file`, or
+     * `path` (the main file's) when empty. */
     std::string format(std::string_view path) const;
 };
+
+/** One glob pattern of `include` and what it matched. */
+struct include_glob {
+    std::string folder;   // the including file's folder, as named ("" for the working directory)
+    std::string pattern;  // as written
+    std::vector<std::string> matches;
+    bool operator==(const include_glob&) const = default;
+};
+
+/** What a config was read from: the files and the `include` patterns whose matches may change. */
+struct config_sources {
+    /** Each file read (the main one first), as named, with the content_hash of what was read. */
+    std::vector<std::pair<std::string, std::size_t>> files;
+    /** Each glob pattern of `include`, with the files it matched. */
+    std::vector<include_glob> globs;
+
+    /** The folders whose changes may change the config: each file's, and each pattern's. */
+    std::vector<std::string> folders() const;
+    /** Equal for two sources when no file content and no pattern's matches differ. */
+    bool operator==(const config_sources&) const = default;
+};
+
+/** A hash of a file's content: what the watcher keeps to tell a change, rather than a copy of up
+ * to a MiB per file held for the daemon's lifetime. */
+std::size_t content_hash(std::string_view text);
+
+/** The same files and patterns as `before`, as they are on disk now (read and matched again). */
+config_sources reread_sources(const config_sources& before);
+
+/** The matches of `pattern` (relative ones taken from `folder`), sorted: only regular files (or
+ * links to them). Glob characters in `folder` stand for themselves. */
+std::vector<std::string> glob_files(const std::string& folder, const std::string& pattern);
+
+/** True when `text` has a glob character (`*`, `?`, `[`): a pattern, not a literal path. */
+bool is_glob_pattern(std::string_view text);
 
 /** The outcome of loading: a config when there is no error, and every diagnostic found. */
 struct load_result {
     std::optional<config> cfg;
-    std::string text;  // the file's content as read (to tell a later change from this one)
+    std::string text;        // the file's content as read (to tell a later change from this one)
+    config_sources sources;  // the main file and the files it includes, as read
     std::vector<diagnostic> diagnostics;
     bool ok() const { return cfg.has_value(); }
 };
 
 /** Parses YAML text; `path` names it in diagnostics, and a file check's relative `path` is taken
- * relative to its folder. Never throws. */
+ * relative to its folder, as are `include` patterns (whose files it reads). Never throws. */
 load_result parse_config(std::string_view text, std::string path);
 
 /** Reads and parses a file. Never throws. */

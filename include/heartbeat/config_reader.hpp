@@ -17,6 +17,10 @@
 #include "heartbeat/config.hpp"
 #include "heartbeat/config_text.hpp"
 
+namespace heartbeat {
+struct variable_record;  // heartbeat/config_vars.hpp
+}
+
 namespace heartbeat::config_detail {
 
 /** True for a scalar written without quotes (YAML 1.2 resolves its type: `false` is a boolean). */
@@ -29,6 +33,9 @@ class config_reader {
     /** The folder of the file being read: where a relative path in it starts ("" = the working
      * directory). Secret files are read while the keys are, so their problems have a place. */
     std::filesystem::path folder;
+    /** What the expansion of the file being read recorded (null: none): a check takes the
+     * environment values its own scalars used as its secrets. */
+    const variable_record* variables = nullptr;
 
     void error(const YAML::Mark& m, std::string message) { add(m, std::move(message), false); }
     void warn(const YAML::Mark& m, std::string message) { add(m, std::move(message), true); }

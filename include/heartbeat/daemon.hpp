@@ -32,7 +32,7 @@ class daemon {
 
     /** Binds, starts checks, the config watch and signal handling. False when the address cannot
      * be bound. */
-    bool start(const std::string& host, std::uint16_t port, std::string loaded_text);
+    bool start(const std::string& host, std::uint16_t port, config_sources loaded);
 
   private:
     bool listen(const std::string& host, std::uint16_t port);

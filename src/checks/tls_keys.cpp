@@ -64,6 +64,10 @@ tls_keys read_tls_keys(config_detail::check_keys& keys) {
     return t;
 }
 
+void place_tls_keys(tls_keys& t, const std::filesystem::path& folder) {
+    if (t.ca_file && !t.ca_file->starts_with('/')) t.ca_file = (folder / *t.ca_file).string();
+}
+
 std::optional<duration> read_min_cert_validity(config_detail::check_keys& keys) {
     auto v = keys.optional("min_cert_validity");
     if (!v) return std::nullopt;

@@ -250,3 +250,30 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         BOOST_TEST(s[i] == cases[i].schema, "schema on:\n" << cases[i].text << why[i]);
     }
 }
+
+BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_include) {
+    temp_dir dir;
+    // An included file is checked against the same schema as a main file: only checks.
+    auto included = dir.write("db.yaml", "checks:\n  - {name: db, type: tcp, host: h, port: 1}\n");
+    const std::vector<std::pair<std::string, bool>> cases = {
+        {"include: [db.yaml, 'conf.d/*.yaml']\n", true},
+        {"include: 'd*.yaml'\n", true},
+        {"include: []\n", true},
+        {"include:\n", true},
+        {"include: ''\n", false},
+        {"include: ['']\n", false},
+        {"include: [[db.yaml]]\n", false},
+        {"include: {db.yaml: true}\n", false},
+        {"include: [1]\n", false},  // no file named 1 here
+    };
+    int n = 0;
+    for (const auto& [text, good] : cases) {
+        auto file = dir.write("main" + std::to_string(n++) + ".yaml", text);
+        std::string v_why, s_why;
+        BOOST_TEST(validate_accepts(file, v_why) == good, "validate on:\n" << text << v_why);
+        BOOST_TEST(schema_accepts(file, s_why) == good, "schema on:\n" << text << s_why);
+    }
+    std::string why;
+    BOOST_TEST(validate_accepts(included, why), why);
+    BOOST_TEST(schema_accepts(included, why), why);
+}

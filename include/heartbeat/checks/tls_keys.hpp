@@ -4,6 +4,7 @@
 // certificate.
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct tls_keys {
  * together.
  */
 tls_keys read_tls_keys(config_detail::check_keys& keys);
+
+/** Takes a relative `ca_file` from `folder`, the folder of the config file that names it. */
+void place_tls_keys(tls_keys& t, const std::filesystem::path& folder);
 
 /**
  * Reads `min_cert_validity` (a duration, `0` allowed) from a check's keys; nullopt when absent or

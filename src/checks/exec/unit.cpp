@@ -43,6 +43,12 @@ void read_env(check_keys& keys, exec_spec& e) {
     }
 }
 
+/** A relative `cwd` is taken from the config file's folder, not heartbeatd's working directory. */
+void place(check_spec& spec, const std::filesystem::path& folder) {
+    auto& e = std::get<exec_spec>(spec);
+    if (e.cwd && !e.cwd->starts_with('/')) e.cwd = (folder / *e.cwd).string();
+}
+
 check_spec read(check_keys& keys) {
     auto& r = keys.reader;
     exec_spec e;
@@ -98,7 +104,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 |---|---|---|
 | `command` | list (argv) or string (`/bin/sh -c`) | required |
 | `env` | map of variables added to heartbeatd's environment | none |
-| `cwd` | working directory | heartbeatd's |
+| `cwd` | working directory; a relative one is taken from the config file's folder | heartbeatd's |
 | `expect_exit` | the exit code that passes, `0`–`255` | `0` |
 | `expect_json` | map of paths in stdout, read as JSON, to expected values or comparisons (see [JSON assertions](#json-assertions)) | none |
 )md";
@@ -108,7 +114,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 const check_unit& exec_spec::unit() {
     static const check_unit unit{"exec",  {"command", "env", "cwd", "expect_exit", "expect_json"},
                                  read,    same,
-                                 no_host, nullptr,
+                                 no_host, place,
                                  run,     nullptr,
                                  nullptr, schema,
                                  docs};

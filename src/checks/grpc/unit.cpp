@@ -66,6 +66,11 @@ void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
     add_secret(out, "Bearer " + *g.token);
 }
 
+/** A relative `ca_file` is taken from the config file's folder, not the working directory. */
+void place(check_spec& spec, const std::filesystem::path& folder) {
+    place_tls_keys(std::get<grpc_spec>(spec).tls_options, folder);
+}
+
 constexpr std::string_view schema = R"json({
   "check": {
     "allOf": [{"$ref": "#/$defs/common"}],
@@ -102,7 +107,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `service` | the service whose health is asked; `""` asks for the server's overall health | `""` |
 | `tls` | call over TLS (HTTP/2 negotiated by ALPN) instead of plaintext HTTP/2 | `false` |
 | `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
-| `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's (a relative path is taken from the config file's folder) | system CAs |
 | `cert_file` | with `tls: true` and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
@@ -118,7 +123,7 @@ const check_unit& grpc_spec::unit() {
                                  read,
                                  same,
                                  remote_host,
-                                 nullptr,
+                                 place,
                                  run,
                                  prepare,
                                  add_secrets,

@@ -141,6 +141,11 @@ void prepare(const check_spec& spec) {
     if (auto u = parse_url(h.url); u && u->tls) h.tls.client();
 }
 
+/** A relative `ca_file` is taken from the config file's folder, not the working directory. */
+void place(check_spec& spec, const std::filesystem::path& folder) {
+    place_tls_keys(std::get<http_spec>(spec).tls, folder);
+}
+
 /** Header values and URL user-info: as written, decoded, each part, and as the Basic credentials.
  */
 void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
@@ -224,7 +229,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `expect_headers` | map of response header names (any case) to a substring each one's value must contain | none |
 | `expect_json` | map of paths in the JSON body to expected values or comparisons: `{$.status: green, $.number_of_nodes: ">= 3"}` (see [JSON assertions](#json-assertions)) | none |
 | `tls_verify` | verify the server certificate and its host name | `true` |
-| `ca_file` | PEM file of CA certificates to trust instead of the system's | system CAs |
+| `ca_file` | PEM file of CA certificates to trust instead of the system's (a relative path is taken from the config file's folder) | system CAs |
 | `cert_file` | with an `https://` url and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with an `https://` url: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
@@ -241,7 +246,7 @@ const check_unit& http_spec::unit() {
         read,
         same,
         remote_host,
-        nullptr,
+        place,
         run,
         prepare,
         add_secrets,

@@ -62,6 +62,11 @@ void prepare(const check_spec& spec) {
     if (t.use_tls) t.tls.client();
 }
 
+/** A relative `ca_file` is taken from the config file's folder, not the working directory. */
+void place(check_spec& spec, const std::filesystem::path& folder) {
+    place_tls_keys(std::get<tcp_spec>(spec).tls, folder);
+}
+
 constexpr std::string_view schema = R"json({
   "check": {
     "allOf": [{"$ref": "#/$defs/common"}],
@@ -99,7 +104,7 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `expect` | must appear in what comes back (the first 64 KiB are read) | none |
 | `tls` | `true`: a TLS handshake once connected, then `send` and `expect` go over TLS | `false` |
 | `tls_verify` | with `tls: true`: verify the server certificate and its host name | `true` |
-| `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's | system CAs |
+| `ca_file` | with `tls: true`: PEM file of CA certificates to trust instead of the system's (a relative path is taken from the config file's folder) | system CAs |
 | `cert_file` | with `tls: true` and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
@@ -114,7 +119,7 @@ const check_unit& tcp_spec::unit() {
                                  read,
                                  same,
                                  remote_host,
-                                 nullptr,
+                                 place,
                                  run,
                                  prepare,
                                  nullptr,
