@@ -303,3 +303,28 @@ BOOST_AUTO_TEST_CASE(a_fifo_is_never_opened_for_reading_so_it_cannot_hold_the_lo
     BOOST_TEST_REQUIRE(::mkfifo(t.at("conf.d/a.yaml").c_str(), 0600) == 0);
     BOOST_TEST(!(reread_sources(before) == before));
 }
+
+// Variables are expanded in included files as in the main one; a value from the environment is a
+// secret of the check that used it, and an unset variable is an error at its place in that file.
+BOOST_AUTO_TEST_CASE(an_included_file_expands_variables_and_keeps_their_values_secret) {
+    ::setenv("HB_INCLUDE_TEST_PATH", "/tmp/included-secret-9c1d", 1);
+    tree t;
+    t.write("conf.d/a.yaml",
+            "checks:\n  - {name: a, type: file, path: '${HB_INCLUDE_TEST_PATH}'}\n");
+    auto r = t.load("include: conf.d/*.yaml\n");
+    BOOST_TEST_REQUIRE(r.cfg.has_value(), t.printed(r));
+    BOOST_REQUIRE_EQUAL(r.cfg->checks.size(), 1u);
+    const auto& c = r.cfg->checks[0];
+    BOOST_TEST(std::get<file_spec>(c.spec).path == "/tmp/included-secret-9c1d");
+    BOOST_TEST((c.variable_secrets == std::vector<std::string>{"/tmp/included-secret-9c1d"}));
+    BOOST_TEST((r.cfg->variable_secrets == std::vector<std::string>{"/tmp/included-secret-9c1d"}));
+    ::unsetenv("HB_INCLUDE_TEST_PATH");
+
+    t.write("conf.d/a.yaml",
+            "checks:\n  - {name: a, type: file, path: '${HB_INCLUDE_TEST_PATH}'}\n");
+    r = t.load("include: conf.d/*.yaml\n");
+    BOOST_TEST(!r.cfg.has_value());
+    BOOST_TEST(t.printed(r).find(t.at("conf.d/a.yaml") + ":2:33:") != std::string::npos,
+               t.printed(r));
+    BOOST_TEST(t.printed(r).find("HB_INCLUDE_TEST_PATH") != std::string::npos, t.printed(r));
+}
