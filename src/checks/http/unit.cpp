@@ -165,7 +165,14 @@ void add_secrets(const check_spec& spec, std::vector<std::string>& out) {
 
 constexpr std::string_view schema = R"json({
   "check": {
-    "allOf": [{"$ref": "#/$defs/common"}],
+    "allOf": [
+      {"$ref": "#/$defs/common"},
+      {"if": {"required": ["min_cert_validity"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
+      {"if": {"required": ["cert_file"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
+      {"if": {"required": ["key_file"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
+      {"if": {"required": ["body"]}, "then": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]}},
+      {"if": {"required": ["expect_json"]}, "then": {"properties": {"method": {"not": {"enum": ["HEAD", "head", "Head"]}}}}}
+    ],
     "properties": {
       "type": {"const": "http"},
       "url": {"type": "string", "pattern": "^https?://[^/?#\\s]+"},
@@ -194,13 +201,6 @@ constexpr std::string_view schema = R"json({
     },
     "required": ["url"],
     "dependentRequired": {"username": ["password_file"], "password_file": ["username"], "cert_file": ["key_file"], "key_file": ["cert_file"]},
-    "dependentSchemas": {
-      "min_cert_validity": {"properties": {"url": {"pattern": "^https://"}}},
-      "cert_file": {"properties": {"url": {"pattern": "^https://"}}},
-      "key_file": {"properties": {"url": {"pattern": "^https://"}}},
-      "body": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]},
-      "expect_json": {"properties": {"method": {"not": {"enum": ["HEAD", "head", "Head"]}}}}
-    },
     "unevaluatedProperties": false
   },
   "defs": {

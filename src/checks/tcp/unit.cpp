@@ -69,7 +69,14 @@ void place(check_spec& spec, const std::filesystem::path& folder) {
 
 constexpr std::string_view schema = R"json({
   "check": {
-    "allOf": [{"$ref": "#/$defs/common"}],
+    "allOf": [
+      {"$ref": "#/$defs/common"},
+      {"if": {"required": ["tls_verify"]}, "then": {"$ref": "#/$defs/with_tls"}},
+      {"if": {"required": ["ca_file"]}, "then": {"$ref": "#/$defs/with_tls"}},
+      {"if": {"required": ["min_cert_validity"]}, "then": {"$ref": "#/$defs/with_tls"}},
+      {"if": {"required": ["cert_file"]}, "then": {"$ref": "#/$defs/with_tls"}},
+      {"if": {"required": ["key_file"]}, "then": {"$ref": "#/$defs/with_tls"}}
+    ],
     "properties": {
       "type": {"const": "tcp"},
       "host": {"type": "string", "minLength": 1},
@@ -85,13 +92,6 @@ constexpr std::string_view schema = R"json({
     },
     "required": ["host", "port"],
     "dependentRequired": {"cert_file": ["key_file"], "key_file": ["cert_file"]},
-    "dependentSchemas": {
-      "tls_verify": {"$ref": "#/$defs/with_tls"},
-      "ca_file": {"$ref": "#/$defs/with_tls"},
-      "min_cert_validity": {"$ref": "#/$defs/with_tls"},
-      "cert_file": {"$ref": "#/$defs/with_tls"},
-      "key_file": {"$ref": "#/$defs/with_tls"}
-    },
     "unevaluatedProperties": false
   }
 })json";
