@@ -55,7 +55,10 @@ std::string body_regex_failure(const body_pattern& pattern, std::string_view bod
 
 std::string header_failure(const std::vector<std::pair<std::string, std::string>>& expect,
                            const std::vector<std::pair<std::string, std::string>>& got) {
-    for (const auto& [name, part] : expect) {
+    for (const auto& wanted : expect) {
+        // Named copies, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+        const std::string& name = wanted.first;
+        const std::string& part = wanted.second;
         const std::string* seen = nullptr;
         bool found = std::any_of(got.begin(), got.end(), [&](const auto& h) {
             if (!same_name(h.first, name)) return false;
