@@ -4,10 +4,10 @@
 # `threads`); then the deploy tier (label `deploy`: the image, the Kubernetes manifests and the
 # compose stack, run with podman), once. All go through CTest; the first failure stops the run.
 #
-# Disk: every test executable links the whole core, so full debug info would make each build tree
-# several GB. The suites keep line tables only, compressed (enough for sanitizer stacks and gdb
-# backtraces), and a sanitizer tree whose tests passed is removed (HEARTBEAT_KEEP_BUILDS=1 keeps
-# it); build/test stays for the deploy tier and for `ctest` by hand.
+# Disk: the test programs share one shared library of the core (HEARTBEAT_SHARED_CORE), keep line
+# tables only, compressed (enough for sanitizer stacks and gdb backtraces), and a sanitizer tree
+# whose tests passed is removed (HEARTBEAT_KEEP_BUILDS=1 keeps it); build/test stays for the
+# deploy tier and for `ctest` by hand.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh"
@@ -19,7 +19,7 @@ if ((free_mb < 15000)); then
          "(the ASan tree alone takes 11 GB; container images)" >&2
 fi
 # Line tables only, compressed; appended after the build type's own flags, so they win.
-lean=(-DCMAKE_CXX_FLAGS=-gz -DCMAKE_EXE_LINKER_FLAGS=-gz
+lean=(-DCMAKE_CXX_FLAGS=-gz -DCMAKE_EXE_LINKER_FLAGS=-gz -DCMAKE_SHARED_LINKER_FLAGS=-gz
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_DEBUG="-g1")
 
 run_suite() {
