@@ -1,13 +1,13 @@
 #include "heartbeat/check_status.hpp"
 
-#include "heartbeat/checks/push/spec.hpp"
+#include "heartbeat/checks/unit.hpp"
 
 namespace heartbeat {
 
 health_state::params state_params(const check_config& c) {
-    // A push check is refreshed every ttl (a report, or the failure of a missed one): that, not
-    // its unused interval, is what the staleness guard measures it against.
-    if (auto p = as_push(c)) return {c.failure_threshold, c.success_threshold, p->ttl, c.timeout};
+    // A reported check is refreshed every ttl (a report, or the failure of a missed one): that,
+    // not its unused interval, is what the staleness guard measures it against.
+    if (auto ttl = reported_ttl(c)) return {c.failure_threshold, c.success_threshold, *ttl, c.timeout};
     return {c.failure_threshold, c.success_threshold, c.interval, c.timeout};
 }
 

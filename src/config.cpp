@@ -284,7 +284,7 @@ void check_push(config_reader& r, config& cfg, const server_marks& marks,
         read_push_token(r, s, *marks.push_token_file, folder);
     std::string pushed;
     for (const auto& c : cfg.checks)
-        if (c.enabled && as_push(c)) pushed += (pushed.empty() ? "" : ", ") + c.name;
+        if (c.enabled && reported_ttl(c)) pushed += (pushed.empty() ? "" : ", ") + c.name;
     // The push listener opens only for push checks: only then can the two addresses clash.
     bool clash = s.push_host == s.host && s.push_port == s.port && s.port != 0;
     if (s.push_enabled && !pushed.empty() && clash)

@@ -1,6 +1,5 @@
 #include "heartbeat/config_checks.hpp"
 
-#include "heartbeat/checks/push/spec.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/url.hpp"
 
@@ -170,14 +169,7 @@ std::string remote_liveliness_warning(const check_config& c) {
 /** Retries that cannot change a run's outcome: reported where they are set. */
 void check_retries(config_reader& r, const check_config& c, const check_keys& keys) {
     const YAML::Node* retries = keys.optional("retries");
-    const YAML::Node* delay = keys.optional("retry_delay");
-    if (as_push(c) && (retries || delay)) {
-        r.error((retries ? *retries : *delay).Mark(),
-                fmt::format("{} is a push check: it has no runs to retry (its application reports "
-                            "each result); remove '{}'",
-                            keys.label, retries ? "retries" : "retry_delay"));
-        return;
-    }
+    if (reported_ttl(c)) return;  // its unit refuses them: it has no runs
     if (c.retries > 0 && c.retry_delay * c.retries >= c.timeout)
         r.warn((retries ? *retries : keys.check).Mark(),
                fmt::format("check '{}' has {} retries {} apart, not less than its timeout ({}): "

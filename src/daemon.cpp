@@ -115,7 +115,7 @@ bool daemon::listen(const std::string& host, std::uint16_t port) {
 bool daemon::open_push_listener() {
     const auto& s = cfg_.server;
     bool wanted = std::any_of(cfg_.checks.begin(), cfg_.checks.end(),
-                              [](const check_config& c) { return c.enabled && as_push(c); });
+                              [](const check_config& c) { return c.enabled && reported_ttl(c); });
     if (push_ || !s.push_enabled || !wanted) return true;
     auto listener = std::make_unique<push_listener>(
         ioc_.get_executor(), scheduler_sink(sched_),
@@ -164,7 +164,7 @@ void daemon::log_started() const {
     for (const auto& c : cfg_.checks)
         if (c.enabled)
             names += fmt::format("{}{} ({}, {})", names.empty() ? "" : ", ", c.name, c.type(),
-                                 as_push(c)           ? "ttl " + format_duration(as_push(c)->ttl)
+                                 reported_ttl(c)      ? "ttl " + format_duration(*reported_ttl(c))
                                  : c.interval.count() ? "every " + format_duration(c.interval)
                                                       : "every request");
     spdlog::info("{}", redact(fmt::format("started with {} checks from {}{}{}", enabled_count(cfg_),

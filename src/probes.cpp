@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include <fmt/format.h>
-#include "heartbeat/checks/push/spec.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/json_text.hpp"
 
 namespace heartbeat {
@@ -43,7 +43,7 @@ json::object check_json(const check_status& e, probe p, const moment& at) {
     json::object o;
     if (!e.state.has_result()) {
         o["status"] = false;
-        o["message"] = as_push(e.cfg) ? "no report yet"
+        o["message"] = reported_ttl(e.cfg) ? "no report yet"
                        : e.running    ? "first run still in progress"
                                       : "not run yet";
         o["duration_ms"] = 0.0;
@@ -60,7 +60,7 @@ json::object check_json(const check_status& e, probe p, const moment& at) {
             "stale: last run {} ago, expected every {}; the scheduler is stuck or the clock "
             "jumped (last message: {})",
             format_duration(age),
-            format_duration(as_push(e.cfg) ? as_push(e.cfg)->ttl : e.cfg.interval), e.last.message);
+            format_duration(reported_ttl(e.cfg).value_or(e.cfg.interval)), e.last.message);
     } else {
         o["message"] = e.last.message;
     }

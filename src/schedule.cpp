@@ -2,20 +2,20 @@
 
 #include <algorithm>
 
-#include "heartbeat/checks/push/spec.hpp"
+#include "heartbeat/checks/unit.hpp"
 
 namespace heartbeat {
 
 namespace schedule {
 
 bool loops(const check_config& c, mode m) {
-    // A push check never runs: its results are the application's reports.
-    return m == mode::background && c.interval.count() > 0 && !as_push(c);
+    // A reported check (push) never runs: its results are the application's reports.
+    return m == mode::background && c.interval.count() > 0 && !reported_ttl(c);
 }
 
 bool needs_run(const check_status& s, mode m, duration reuse, steady_clock::time_point now) {
-    // A push check has no run to wait for: before its first report it answers "no report yet".
-    if (as_push(s.cfg)) return false;
+    // A reported check has no run to wait for: before its first report it answers "no report yet".
+    if (reported_ttl(s.cfg)) return false;
     if (!s.state.has_result()) return true;
     if (loops(s.cfg, m)) return false;
     return now - s.state.last_run() >= reuse;

@@ -3,6 +3,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 
 #include "heartbeat/checks/push/run.hpp"
+#include "heartbeat/checks/unit.hpp"
 
 namespace heartbeat {
 
@@ -54,9 +55,9 @@ void scheduler::apply(const std::vector<check_config>& checks) {
 }
 
 void scheduler::start(const entry_ptr& e) {
-    if (auto push = as_push(e->cfg); push && mode_ == schedule::mode::background) {
+    if (auto ttl = reported_ttl(e->cfg); ttl && mode_ == schedule::mode::background) {
         // The ttl runs from the start, or from the reload that made the check.
-        e->report_due = clocks_.steady() + push->ttl;
+        e->report_due = clocks_.steady() + *ttl;
         net::co_spawn(ex_, watch_reports(e),
                       net::bind_cancellation_slot(e->stop_signal.slot(), net::detached));
         return;
@@ -118,9 +119,9 @@ void scheduler::record(const entry_ptr& e, check_result r) {
 scheduler::report_outcome scheduler::report(const std::string& name, check_result r) {
     auto e = find(name);
     if (!e) return report_outcome::unknown_check;
-    const auto* push = as_push(e->cfg);
-    if (!push) return report_outcome::not_push;
-    e->report_due = clocks_.steady() + push->ttl;
+    auto ttl = reported_ttl(e->cfg);
+    if (!ttl) return report_outcome::not_push;
+    e->report_due = clocks_.steady() + *ttl;
     record(e, std::move(r));
     // The watch wakes and waits for the new due time.
     e->sleep.cancel();
@@ -131,7 +132,7 @@ scheduler::report_outcome scheduler::report(const std::string& name, check_resul
 // failed would, so thresholds count missed reports the way they count failed runs.
 net::awaitable<void> scheduler::watch_reports(entry_ptr e) {
     while (!e->stopped) {
-        auto ttl = as_push(e->cfg)->ttl;
+        auto ttl = *reported_ttl(e->cfg);
         auto now = clocks_.steady();
         if (now >= e->report_due) {
             e->report_due = now + ttl;

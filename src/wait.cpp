@@ -9,7 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "heartbeat/checks/push/spec.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/daemon.hpp"
 #include "heartbeat/process/reaper.hpp"
@@ -52,12 +52,12 @@ std::vector<std::string> timeout_report(const status_list& checks, std::string_v
 
 std::string cannot_wait_for(const std::vector<check_config>& checks, std::string_view probe_name) {
     for (const auto& c : checks)
-        if (as_push(c))
+        if (reported_ttl(c))
             return fmt::format(
-                "check '{}' of probe {} is a push check: wait opens no listener, so no report "
+                "check '{}' of probe {} is a {} check: wait opens no listener, so no report "
                 "would ever come; wait for another probe (--probe), or let the daemon take the "
                 "reports and wait on its startup endpoint",
-                c.name, probe_name);
+                c.name, probe_name, c.type());
     return "";
 }
 

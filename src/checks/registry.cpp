@@ -29,6 +29,11 @@ const check_unit& unit_of(const check_spec& spec) {
     return *check_units()[spec.index()];
 }
 
+std::optional<duration> reported_ttl(const check_config& c) {
+    if (auto ttl = unit_of(c.spec).report_ttl) return ttl(c.spec);
+    return std::nullopt;
+}
+
 void prepare_checks(const config& cfg) {
     for (const auto& c : cfg.checks)
         if (auto prepare = unit_of(c.spec).prepare) prepare(c.spec);

@@ -3,6 +3,7 @@
 // of it. Each type defines its own in src/checks/<type>/unit.cpp; nothing outside knows its keys.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +12,8 @@
 
 namespace heartbeat {
 
-struct config;  // heartbeat/config.hpp
+struct config;        // heartbeat/config.hpp
+struct check_config;  // heartbeat/config.hpp
 namespace config_detail {
 struct check_keys;  // heartbeat/config_checks.hpp
 }
@@ -40,7 +42,14 @@ struct check_unit {
     std::string_view schema;
     /** Its key table in README.md, as written there. */
     std::string_view docs;
+    /** For a type whose results the application reports and heartbeatd never runs (push): how
+     * often a report must come. Null for a type that runs. */
+    duration (*report_ttl)(const check_spec& spec) = nullptr;
 };
+
+/** How often a report must come for a check whose results are reported, not run; nullopt for a
+ * check that runs. The scheduler, the answers and `wait` ask this, never the type. */
+std::optional<duration> reported_ttl(const check_config& c);
 
 /** Every check type, in the order of check_spec's alternatives. */
 const std::vector<const check_unit*>& check_units();

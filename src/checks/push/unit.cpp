@@ -22,11 +22,24 @@ void warn_unused(check_keys& keys) {
                                                     key, keys.label));
 }
 
+/** Retries of a check that never runs. */
+void refuse_retries(check_keys& keys) {
+    for (std::string_view key : {"retries", "retry_delay"})
+        if (auto v = keys.optional(key)) {
+            keys.reader.error(v->Mark(), fmt::format("{} is a push check: it has no runs to retry "
+                                                     "(its application reports each result); "
+                                                     "remove '{}'",
+                                                     keys.label, key));
+            return;
+        }
+}
+
 check_spec read(check_keys& keys) {
     push_spec p;
     if (auto t = keys.required("ttl"))
         if (auto d = keys.reader.duration_value(*t, "ttl", false)) p.ttl = *d;
     warn_unused(keys);
+    refuse_retries(keys);
     return p;
 }
 
@@ -62,6 +75,10 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `ttl` | the check fails (`no report for …`) when no report came for this long: since the latest report, or since the start or the reload that made the check | required |
 )md";
 
+duration report_ttl(const check_spec& spec) {
+    return std::get<push_spec>(spec).ttl;
+}
+
 }  // namespace
 
 const push_spec* as_push(const check_config& c) {
@@ -70,7 +87,7 @@ const push_spec* as_push(const check_config& c) {
 
 const check_unit& push_spec::unit() {
     static const check_unit unit{"push", {"ttl"}, read,    same,   no_host, nullptr,
-                                 run,    nullptr, nullptr, schema, docs};
+                                 run,    nullptr, nullptr, schema, docs, report_ttl};
     return unit;
 }
 
