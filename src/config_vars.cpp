@@ -277,7 +277,11 @@ void apply_variable_record(const variable_record& record, const YAML::Node& root
     std::erase_if(diags, [&](const diagnostic& d) {
         return i++ >= from && d.file.empty() && record.failed.count({d.line, d.column}) != 0;
     });
-    for (auto& d : diags) d.message = record.hide(std::move(d.message));
+    for (auto& d : diags) {
+        d.message = record.hide(std::move(d.message));
+        // An included file's name may hold a value of the main file's (`include: ${DIR}/*.yaml`).
+        if (!d.file.empty()) d.file = record.hide(std::move(d.file));
+    }
     if (!cfg) return;
     for (auto& v : record.secrets()) add_secret(cfg->variable_secrets, std::move(v));
     // A missing key gives an invalid node, on which only IsDefined() does not throw.

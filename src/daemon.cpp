@@ -135,8 +135,11 @@ bool daemon::open_push_listener() {
                                         s.push_token_file.empty() ? "" : ", with the bearer token"),
                             cfg_.variable_secrets));
     } catch (const std::exception& e) {
-        spdlog::error("cannot listen for push reports on {}{}{}:{} (server.push_listen): {}",
-                      v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port, e.what());
+        spdlog::error("{}", redact(fmt::format("cannot listen for push reports on {}{}{}:{} "
+                                               "(server.push_listen): {}",
+                                               v6 ? "[" : "", s.push_host, v6 ? "]" : "",
+                                               s.push_port, e.what()),
+                                   cfg_.variable_secrets));
         return false;
     }
     push_ = std::move(listener);
@@ -148,7 +151,9 @@ std::string daemon::push_address() const {
     const auto& s = cfg_.server;
     if (!push_) return "";
     bool v6 = s.push_host.find(':') != std::string::npos;
-    return fmt::format("{}{}{}:{}", v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port);
+    // Shown in answers: a host that came from a variable is not.
+    return redact(fmt::format("{}{}{}:{}", v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port),
+                  cfg_.variable_secrets);
 }
 
 // Reports go to the push listener alone: on the main listener a push path changes nothing, and its

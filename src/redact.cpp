@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "heartbeat/checks/unit.hpp"
+#include "heartbeat/text.hpp"
 
 namespace heartbeat {
 
@@ -45,6 +46,11 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
             text.replace(at, s.size(), "[redacted]");
     }
     return text;
+}
+
+std::string printable_redacted(std::string_view bytes, const std::vector<std::string>& secrets) {
+    if (secrets.empty()) return printable(bytes);
+    return printable(redact(std::string(bytes), secrets));
 }
 
 void redact(check_result& r, const std::vector<std::string>& secrets) {

@@ -22,6 +22,10 @@ void add_secret(std::vector<std::string>& out, std::string value);
 /** `text` with every occurrence of each secret replaced by `[redacted]`. */
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
+/** What a peer sent, as printable() shows it, with the secrets taken out first: printable cuts
+ * the text short, and a secret cut in two would no longer be found whole. */
+std::string printable_redacted(std::string_view bytes, const std::vector<std::string>& secrets);
+
 /** The same for a result: its message and every string in its facts and data (keys included). */
 void redact(check_result& r, const std::vector<std::string>& secrets);
 

@@ -552,7 +552,8 @@ std::vector<std::string> judge_json_text(const json_assertions& assertions, std:
     std::size_t used = parser.write(text.data(), text.size(), ec);
     if (!ec) parser.finish(ec);
     if (ec) {
-        auto start = redact(std::string(text.substr(0, 200)), with_json_spellings(secrets));
+        // Redacted whole, then cut: a secret cut in two would no longer be found.
+        auto start = redact(std::string(text), with_json_spellings(secrets)).substr(0, 200);
         return {fmt::format("{} is not JSON ({} at byte {}): '{}'", what, describe(ec), used,
                             printable(start))};
     }

@@ -460,9 +460,10 @@ BOOST_AUTO_TEST_CASE(an_http_checks_secrets_never_show_in_its_message) {
     auto spec = json_http({assertion("$.echo", "nothing")});
     spec.url = "http://user:hunter22@127.0.0.1:8080/health";
     spec.headers = {{"Authorization", "Bearer " + token}};
-    auto r = judge_http(spec, {200, R"({"echo": "Bearer )" + token + R"( hunter22"})", false});
     check_config c;
     c.spec = spec;
+    auto r = judge_http(spec, {200, R"({"echo": "Bearer )" + token + R"( hunter22"})", false},
+                        secret_values(c));
     redact(r, secret_values(c));
     BOOST_TEST(!r.ok);
     BOOST_TEST(r.message.find("tok-") == std::string::npos, r.message);

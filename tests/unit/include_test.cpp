@@ -328,3 +328,19 @@ BOOST_AUTO_TEST_CASE(an_included_file_expands_variables_and_keeps_their_values_s
                t.printed(r));
     BOOST_TEST(t.printed(r).find("HB_INCLUDE_TEST_PATH") != std::string::npos, t.printed(r));
 }
+
+// An include pattern from a variable: the files it matched are named, in every problem found in
+// them, with the variable as written rather than its value.
+BOOST_AUTO_TEST_CASE(an_included_files_name_shows_the_variable_not_its_value) {
+    tree t;
+    t.write("conf.d/a.yaml", "checks:\n  - name: a\n    type: file\n    pathh: /\n");
+    ::setenv("HB_INCLUDE_TEST_DIR", t.at("conf.d").c_str(), 1);
+    auto r = t.load("include: ['${HB_INCLUDE_TEST_DIR}/*.yaml']\n");
+    ::unsetenv("HB_INCLUDE_TEST_DIR");
+    BOOST_TEST(!r.ok());
+    auto text = t.printed(r);
+    BOOST_TEST(text.find("${HB_INCLUDE_TEST_DIR}/a.yaml:4:5: unknown key 'pathh'") !=
+                   std::string::npos,
+               text);
+    BOOST_TEST(text.find(t.at("conf.d")) == std::string::npos, text);
+}

@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include "heartbeat/checks/exec/run.hpp"
+#include "heartbeat/checks/http/assertions.hpp"
 #include "heartbeat/checks/http/run.hpp"
+#include "heartbeat/redact.hpp"
 
 using namespace heartbeat;
 
@@ -95,6 +97,39 @@ BOOST_AUTO_TEST_CASE(http_messages_never_show_user_info) {
     BOOST_TEST(r.message == "GET http://127.0.0.1:8080/x: status 401, expected 200-399");
     BOOST_TEST(r.message.find("s3cret") == std::string::npos);
     BOOST_TEST(judge_http(get("ftp://x/"), response(200)).message == "bad url");
+}
+
+// What a peer sent is cut short for a message (80 characters of a body, 200 of a line): a secret
+// echoed across the cut is taken out before it, so not even its start is shown.
+BOOST_AUTO_TEST_CASE(a_secret_cut_short_in_a_message_is_taken_out_before_the_cut) {
+    const std::string token = "tok-0123456789abcdef0123456789abcdef";
+    const std::vector<std::string> secrets = {token};
+    const std::string start = token.substr(0, 6);
+    auto echoed = std::string(70, 'x') + token + " was refused";
+
+    auto spec = get("http://127.0.0.1:8080/x");
+    spec.expect_body = "green";
+    auto body = judge_http(spec, response(200, echoed), secrets);
+    BOOST_TEST(!body.ok);
+    BOOST_TEST(body.message.find(start) == std::string::npos, body.message);
+    BOOST_TEST(body.message.find("[redacted]") != std::string::npos, body.message);
+    // Without the secrets, the same message shows the token's start: the cut is where it was.
+    BOOST_TEST(judge_http(spec, response(200, echoed)).message.find(start) != std::string::npos);
+
+    std::string why;
+    auto pattern = compile_body_pattern("^green$", why);
+    BOOST_TEST_REQUIRE(pattern != nullptr, why);
+    auto regex = body_regex_failure(*pattern, echoed, false, secrets);
+    BOOST_TEST(regex.find(start) == std::string::npos, regex);
+    auto header = header_failure({{"X-Node", "green"}}, {{"X-Node", echoed}}, secrets);
+    BOOST_TEST(header.find(start) == std::string::npos, header);
+    BOOST_TEST(printable_redacted(echoed, secrets) ==
+               std::string(70, 'x') + "[redacted]...");
+
+    auto line = std::string(180, 'y') + token;
+    auto exec = judge_exec(expecting(0), exited(1), "", line, secrets);
+    BOOST_TEST(exec.message.find(start) == std::string::npos, exec.message);
+    BOOST_TEST(exec.message.find("[redacted]") != std::string::npos, exec.message);
 }
 
 BOOST_AUTO_TEST_CASE(exec_exit_code_against_expect_exit) {

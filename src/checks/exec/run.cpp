@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 
 #include "heartbeat/process/reaper.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/process/spawn.hpp"
 #include "heartbeat/process/spawn_failure.hpp"
 
@@ -95,11 +96,12 @@ std::string spawn_failure_message(const exec_spec& spec, int error) {
 }
 
 /** A run cut at its deadline, with the last line it wrote (stderr's first). */
-check_result timed_out(duration timeout, std::string_view out, std::string_view err) {
+check_result timed_out(duration timeout, std::string_view out, std::string_view err,
+                       const std::vector<std::string>& secrets) {
     auto r = failure(fmt::format("timed out after {}; the process group was sent TERM, then KILL",
                                  format_duration(timeout)));
-    auto line = last_line(err);
-    if (line.empty()) line = last_line(out);
+    auto line = last_line(redact(std::string(err), secrets));
+    if (line.empty()) line = last_line(redact(std::string(out), secrets));
     if (!line.empty()) r.message += "; last output: " + line;
     return r;
 }
@@ -117,7 +119,7 @@ std::optional<json::object> json_object_of(std::string_view out) {
 }  // namespace
 
 check_result judge_exec(const exec_spec& spec, int status, std::string_view out,
-                        std::string_view err) {
+                        std::string_view err, const std::vector<std::string>& secrets) {
     check_result r;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.ok = code == spec.expect_exit;
@@ -126,12 +128,12 @@ check_result judge_exec(const exec_spec& spec, int status, std::string_view out,
     // A JSON object on stdout is data for the answer; any other output is text for the message.
     auto data = json_object_of(out);
     if (data) r.data = std::move(*data);
-    std::string out_line = data ? std::string() : last_line(out);
-    std::string err_line = last_line(err);
+    std::string out_line = data ? std::string() : last_line(redact(std::string(out), secrets));
+    std::string err_line = last_line(redact(std::string(err), secrets));
     std::string line = r.ok ? (!out_line.empty() ? out_line : err_line)
                             : (!err_line.empty() ? err_line : out_line);
     auto json_failed =
-        r.ok ? judge_json_text(spec.expect_json, out, "stdout", out.size() >= capture_cap)
+        r.ok ? judge_json_text(spec.expect_json, out, "stdout", out.size() >= capture_cap, secrets)
              : std::vector<std::string>{};
     if (!json_failed.empty()) {
         r.ok = false;
@@ -147,7 +149,8 @@ check_result judge_exec(const exec_spec& spec, int status, std::string_view out,
 }
 
 net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
-                                      steady_clock::time_point deadline, run_context ctx) {
+                                      steady_clock::time_point deadline, run_context ctx,
+                                      std::vector<std::string> secrets) {
     auto ex = co_await net::this_coro::executor;
     if (!ctx.reaper) co_return failure("exec checks need the process reaper (internal error)");
     process_reaper* reaper = ctx.reaper;
@@ -193,11 +196,11 @@ net::awaitable<check_result> run_exec(exec_spec spec, duration timeout,
         // stopping): either way the group is terminated and reaped, without holding up the answer.
         net::co_spawn(ex, terminate_group(reaper, child.pid, run_id), net::detached);
         if (outcome.index() == 0) co_return failure("run cancelled");
-        co_return timed_out(timeout, *out_text, *err_text);
+        co_return timed_out(timeout, *out_text, *err_text, secrets);
     }
     reaper->forget(child.pid);
 
-    co_return judge_exec(spec, *status, *out_text, *err_text);
+    co_return judge_exec(spec, *status, *out_text, *err_text, secrets);
 }
 
 }  // namespace heartbeat

@@ -3,6 +3,7 @@
 #include "heartbeat/checks/exec/run.hpp"
 #include "heartbeat/checks/expect_json.hpp"
 #include "heartbeat/config_checks.hpp"
+#include "heartbeat/redact.hpp"
 
 namespace heartbeat {
 
@@ -75,7 +76,7 @@ std::string no_host(const check_spec&) {
 
 net::awaitable<check_result> run(check_config cfg, steady_clock::time_point deadline,
                                  run_context ctx) {
-    return run_exec(std::get<exec_spec>(cfg.spec), cfg.timeout, deadline, ctx);
+    return run_exec(std::get<exec_spec>(cfg.spec), cfg.timeout, deadline, ctx, secret_values(cfg));
 }
 
 constexpr std::string_view schema = R"json({

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "heartbeat/redact.hpp"
 #include "heartbeat/text.hpp"
 
 namespace heartbeat {
@@ -37,7 +38,8 @@ std::shared_ptr<const body_pattern> compile_body_pattern(const std::string& sour
     return nullptr;
 }
 
-std::string body_regex_failure(const body_pattern& pattern, std::string_view body, bool truncated) {
+std::string body_regex_failure(const body_pattern& pattern, std::string_view body, bool truncated,
+                               const std::vector<std::string>& secrets) {
     const char* where = truncated ? "the body (first 64 KiB)" : "the body";
     try {
         if (boost::regex_search(body.begin(), body.end(), pattern.regex)) return "";
@@ -47,14 +49,16 @@ std::string body_regex_failure(const body_pattern& pattern, std::string_view bod
         return fmt::format(
             "expect_body_regex '{}' is too complex to search {} of {} bytes with: "
             "simplify it",
-            printable(pattern.source), where, body.size());
+            printable_redacted(pattern.source, secrets), where, body.size());
     }
     return fmt::format("{} does not match expect_body_regex '{}': got '{}'", where,
-                       printable(pattern.source), printable(body));
+                       printable_redacted(pattern.source, secrets),
+                       printable_redacted(body, secrets));
 }
 
 std::string header_failure(const std::vector<std::pair<std::string, std::string>>& expect,
-                           const std::vector<std::pair<std::string, std::string>>& got) {
+                           const std::vector<std::pair<std::string, std::string>>& got,
+                           const std::vector<std::string>& secrets) {
     for (const auto& wanted : expect) {
         // Named copies, not structured bindings: clang 14 (the fuzz build) cannot capture those.
         const std::string& name = wanted.first;
@@ -68,7 +72,7 @@ std::string header_failure(const std::vector<std::pair<std::string, std::string>
         if (found) continue;
         if (!seen) return fmt::format("the response has no header '{}'", name);
         return fmt::format("header '{}' is '{}', which does not contain '{}'", name,
-                           printable(*seen), printable(part));
+                           printable_redacted(*seen, secrets), printable_redacted(part, secrets));
     }
     return "";
 }

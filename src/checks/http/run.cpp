@@ -18,6 +18,7 @@
 #include "heartbeat/net/connect.hpp"
 #include "heartbeat/net/resolve.hpp"
 #include "heartbeat/net/tls.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/text.hpp"
 #include "heartbeat/url.hpp"
 #include "keys.hpp"
@@ -48,20 +49,21 @@ bool status_expected(const std::vector<status_match>& expect, int status) {
 }
 
 /** What `expect_body_regex` and `expect_headers` find wrong, after "but ", or "". */
-std::string response_assertion_failure(const http_spec& spec, const http_exchange& got) {
+std::string response_assertion_failure(const http_spec& spec, const http_exchange& got,
+                                       const std::vector<std::string>& secrets) {
     if (spec.expect_body_regex)
-        if (auto why = body_regex_failure(*spec.expect_body_regex, got.body, got.truncated);
+        if (auto why =
+                body_regex_failure(*spec.expect_body_regex, got.body, got.truncated, secrets);
             !why.empty())
             return why;
-    return header_failure(spec.expect_headers, got.headers);
+    return header_failure(spec.expect_headers, got.headers, secrets);
 }
 
-/** What `expect_json` finds wrong with the body, "; "-separated; "" when nothing. The check's own
- * secrets are taken out of each value before it is shortened (see evaluate_json). */
-std::string json_failures(const http_spec& spec, const http_exchange& got) {
+/** What `expect_json` finds wrong with the body, "; "-separated; "" when nothing. The secrets
+ * are taken out of each value before it is shortened (see evaluate_json). */
+std::string json_failures(const http_spec& spec, const http_exchange& got,
+                          const std::vector<std::string>& secrets) {
     if (spec.expect_json.empty()) return "";
-    std::vector<std::string> secrets;
-    http_spec::unit().secrets(spec, secrets);
     return fmt::format("{}", fmt::join(judge_json_text(spec.expect_json, got.body, "the body",
                                                        got.truncated, secrets),
                                        "; "));
@@ -69,7 +71,8 @@ std::string json_failures(const http_spec& spec, const http_exchange& got) {
 
 }  // namespace
 
-check_result judge_http(const http_spec& spec, const http_exchange& got) {
+check_result judge_http(const http_spec& spec, const http_exchange& got,
+                        const std::vector<std::string>& secrets) {
     auto u = parse_url(spec.url);
     if (!u) return failure("bad url");  // refused at load; kept for safety
     const std::string shown = u->redacted();
@@ -84,11 +87,12 @@ check_result judge_http(const http_spec& spec, const http_exchange& got) {
         r.message =
             fmt::format("{} {}: status {} but the body{} does not contain '{}': got '{}'",
                         spec.method, shown, got.status, got.truncated ? " (first 64 KiB)" : "",
-                        printable(*spec.expect_body), printable(got.body));
+                        printable_redacted(*spec.expect_body, secrets),
+                        printable_redacted(got.body, secrets));
         return r;
     }
-    auto why = response_assertion_failure(spec, got);
-    if (why.empty()) why = json_failures(spec, got);
+    auto why = response_assertion_failure(spec, got, secrets);
+    if (why.empty()) why = json_failures(spec, got, secrets);
     if (!why.empty()) {
         r.message = fmt::format("{} {}: status {} but {}", spec.method, shown, got.status, why);
         return r;
@@ -249,7 +253,8 @@ std::string peer_name(const url& u) {
 }  // namespace
 
 net::awaitable<check_result> run_http(http_spec spec, duration timeout,
-                                      steady_clock::time_point deadline) {
+                                      steady_clock::time_point deadline,
+                                      std::vector<std::string> secrets) {
     auto u = parse_url(spec.url);
     if (!u) co_return failure("bad url");  // refused at load; kept for safety
     call c{.target = *u,
@@ -274,7 +279,7 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
         if (!tls.context) co_return failure(tls.error);
         got = co_await over_tls(std::move(c), resolved.endpoints, tls.context);
     }
-    check_result r = got.error.empty() ? judge_http(spec, got.exchange) : failure(got.error);
+    check_result r = got.error.empty() ? judge_http(spec, got.exchange, secrets) : failure(got.error);
     if (got.handshake)
         report_peer_certificate(r, peer_name(*u), got.not_after, spec.min_cert_validity,
                                 got.handshake_at);

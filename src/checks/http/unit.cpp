@@ -132,7 +132,7 @@ std::string remote_host(const check_spec& spec) {
 }
 
 net::awaitable<check_result> run(check_config cfg, steady_clock::time_point deadline, run_context) {
-    return run_http(std::get<http_spec>(cfg.spec), cfg.timeout, deadline);
+    return run_http(std::get<http_spec>(cfg.spec), cfg.timeout, deadline, secret_values(cfg));
 }
 
 /** Builds the TLS context of an https check now: at load, off the I/O thread. */

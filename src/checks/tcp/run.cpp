@@ -10,6 +10,7 @@
 #include "heartbeat/net/connect.hpp"
 #include "heartbeat/net/resolve.hpp"
 #include "heartbeat/net/tls.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/text.hpp"
 
 namespace heartbeat {
@@ -34,7 +35,9 @@ bool closed(const boost::system::error_code& ec) {
  */
 template <class Stream>
 net::awaitable<std::string> exchange(Stream& stream, tcp_spec spec, duration timeout,
-                                     std::string target) {
+                                     std::string target, const std::vector<std::string>& secrets) {
+    // What the peer sent is shown cut short: its secrets go first, while they are whole.
+    auto shown = [&](std::string_view text) { return printable_redacted(text, secrets); };
     if (spec.send) {
         auto [wec, n] = co_await net::async_write(stream, net::buffer(*spec.send), use_nothrow);
         if (wec == beast::error::timeout)
@@ -49,7 +52,7 @@ net::awaitable<std::string> exchange(Stream& stream, tcp_spec spec, duration tim
     while (got.find(*spec.expect) == std::string::npos) {
         if (got.size() >= cap)
             co_return fmt::format("{} sent 64 KiB without '{}': got '{}'", target,
-                                  printable(*spec.expect), printable(got));
+                                  printable(*spec.expect), shown(got));
         auto [rec, n] = co_await stream.async_read_some(
             net::buffer(buf, std::min(sizeof buf, cap - got.size())), use_nothrow);
         got.append(buf, n);
@@ -57,10 +60,10 @@ net::awaitable<std::string> exchange(Stream& stream, tcp_spec spec, duration tim
         if (rec == beast::error::timeout)
             co_return timed_out_message(
                 timeout, fmt::format("waiting for '{}' from {}; got '{}'", printable(*spec.expect),
-                                     target, printable(got)));
+                                     target, shown(got)));
         if (closed(rec))
             co_return fmt::format("{} closed the connection before sending '{}'; got '{}'", target,
-                                  printable(*spec.expect), printable(got));
+                                  printable(*spec.expect), shown(got));
         if (rec) co_return fmt::format("read from {}: {}", target, describe(rec));
     }
     co_return std::string();
@@ -69,12 +72,12 @@ net::awaitable<std::string> exchange(Stream& stream, tcp_spec spec, duration tim
 net::awaitable<check_result> over_tcp(tcp_spec spec, duration timeout,
                                       steady_clock::time_point deadline,
                                       net::ip::tcp::resolver::results_type endpoints,
-                                      std::string target) {
+                                      std::string target, const std::vector<std::string>& secrets) {
     beast::tcp_stream stream(co_await net::this_coro::executor);
     if (auto why = co_await connect_until(stream, endpoints, deadline, timeout, target);
         !why.empty())
         co_return failure(why);
-    auto why = co_await exchange(stream, std::move(spec), timeout, target);
+    auto why = co_await exchange(stream, std::move(spec), timeout, target, secrets);
     boost::system::error_code ignored;
     stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
     co_return why.empty() ? success() : failure(why);
@@ -83,7 +86,8 @@ net::awaitable<check_result> over_tcp(tcp_spec spec, duration timeout,
 net::awaitable<check_result> over_tls(tcp_spec spec, duration timeout,
                                       steady_clock::time_point deadline,
                                       net::ip::tcp::resolver::results_type endpoints,
-                                      std::string target, std::shared_ptr<ssl::context> tls) {
+                                      std::string target, std::shared_ptr<ssl::context> tls,
+                                      const std::vector<std::string>& secrets) {
     beast::ssl_stream<beast::tcp_stream> stream(co_await net::this_coro::executor, *tls);
     expect_peer(stream.native_handle(), spec.host, spec.tls.verify);
     if (auto why = co_await connect_until(beast::get_lowest_layer(stream), endpoints, deadline,
@@ -99,7 +103,7 @@ net::awaitable<check_result> over_tls(tcp_spec spec, duration timeout,
     auto not_after = peer_not_after(stream.native_handle());
     auto handshake_at = std::chrono::system_clock::now();
     auto min = spec.min_cert_validity;
-    auto why = co_await exchange(stream, std::move(spec), timeout, target);
+    auto why = co_await exchange(stream, std::move(spec), timeout, target, secrets);
     // No close_notify exchange: the connection is ours to drop, and a peer that stalls it must
     // not cost time.
     check_result r = why.empty() ? success() : failure(why);
@@ -110,7 +114,8 @@ net::awaitable<check_result> over_tls(tcp_spec spec, duration timeout,
 }  // namespace
 
 net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
-                                     steady_clock::time_point deadline) {
+                                     steady_clock::time_point deadline,
+                                     std::vector<std::string> secrets) {
     const std::string target = host_port(spec.host, spec.port);
 
     // Resolve, never past the deadline; connect: the stream's expiry bounds connect, handshake,
@@ -119,12 +124,13 @@ net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
     if (auto why = resolve_failure(resolved, timeout, spec.host); !why.empty())
         co_return failure(why);
     if (!spec.use_tls)
-        co_return co_await over_tcp(std::move(spec), timeout, deadline, resolved.endpoints, target);
+        co_return co_await over_tcp(std::move(spec), timeout, deadline, resolved.endpoints, target,
+                                    secrets);
     // Built once for this definition, not at every run (see tls_slot).
     auto tls = spec.tls.client();
     if (!tls.context) co_return failure(tls.error);
     co_return co_await over_tls(std::move(spec), timeout, deadline, resolved.endpoints, target,
-                                tls.context);
+                                tls.context, secrets);
 }
 
 }  // namespace heartbeat

@@ -1,6 +1,7 @@
 // The tcp check type as a unit: its keys, schema, docs and runner.
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/tcp/run.hpp"
+#include "heartbeat/redact.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
 
@@ -53,7 +54,7 @@ std::string remote_host(const check_spec& spec) {
 }
 
 net::awaitable<check_result> run(check_config cfg, steady_clock::time_point deadline, run_context) {
-    return run_tcp(std::get<tcp_spec>(cfg.spec), cfg.timeout, deadline);
+    return run_tcp(std::get<tcp_spec>(cfg.spec), cfg.timeout, deadline, secret_values(cfg));
 }
 
 /** Builds the TLS context of a `tls: true` check now: at load, off the I/O thread. */

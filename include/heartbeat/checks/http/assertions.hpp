@@ -31,7 +31,8 @@ std::shared_ptr<const body_pattern> compile_body_pattern(const std::string& sour
  * not match (showing the body), or that the pattern is too complex to search this body with (Boost
  * counts the steps of a search and gives up instead of running away or overflowing the stack).
  */
-std::string body_regex_failure(const body_pattern& pattern, std::string_view body, bool truncated);
+std::string body_regex_failure(const body_pattern& pattern, std::string_view body, bool truncated,
+                               const std::vector<std::string>& secrets = {});
 
 /**
  * "" when each expected header (name compared without case) is in `got` with a value containing
@@ -39,6 +40,7 @@ std::string body_regex_failure(const body_pattern& pattern, std::string_view bod
  * went wrong after "but ": which header, and what was there or that it was missing.
  */
 std::string header_failure(const std::vector<std::pair<std::string, std::string>>& expect,
-                           const std::vector<std::pair<std::string, std::string>>& got);
+                           const std::vector<std::pair<std::string, std::string>>& got,
+                           const std::vector<std::string>& secrets = {});
 
 }  // namespace heartbeat

@@ -9,6 +9,7 @@ namespace heartbeat {
  * optionally writes `send` and waits for `expect`, all before `deadline`.
  */
 net::awaitable<check_result> run_tcp(tcp_spec spec, duration timeout,
-                                     steady_clock::time_point deadline);
+                                     steady_clock::time_point deadline,
+                                     std::vector<std::string> secrets = {});
 
 }  // namespace heartbeat
