@@ -97,6 +97,10 @@ std::string cert_validity_failure(std::string_view peer, std::chrono::sys_second
                        format_span(left), when, format_duration(min));
 }
 
+void note_peer_certificate(check_result& r, std::optional<std::chrono::sys_seconds> not_after) {
+    if (not_after) r.facts["cert_not_after"] = rfc3339_seconds(*not_after);
+}
+
 void report_peer_certificate(check_result& r, std::string_view peer,
                              std::optional<std::chrono::sys_seconds> not_after,
                              std::optional<duration> min,

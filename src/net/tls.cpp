@@ -101,6 +101,11 @@ std::string tls_error(const boost::system::error_code& ec, SSL* ssl) {
 std::optional<std::chrono::sys_seconds> peer_not_after(SSL* ssl) {
     // get0: no reference taken, the certificate lives as long as the connection.
     X509* cert = SSL_get0_peer_certificate(ssl);
+    // After a failed verification OpenSSL keeps the chain the peer sent but names no peer
+    // certificate: the leaf is the chain's first.
+    if (STACK_OF(X509)* chain = cert ? nullptr : SSL_get_peer_cert_chain(ssl);
+        chain && sk_X509_num(chain) > 0)
+        cert = sk_X509_value(chain, 0);
     if (!cert) return std::nullopt;
     return asn1_time_point(X509_get0_notAfter(cert));
 }

@@ -83,4 +83,8 @@ void report_peer_certificate(check_result& r, std::string_view peer,
                              std::optional<duration> min,
                              std::chrono::system_clock::time_point now);
 
+/** What a check reports when its handshake failed after the peer sent a certificate (expired,
+ * untrusted, for another name): its `cert_not_after`, so that the entry tells when it expires. */
+void note_peer_certificate(check_result& r, std::optional<std::chrono::sys_seconds> not_after);
+
 }  // namespace heartbeat

@@ -78,8 +78,9 @@ void expect_peer(SSL* ssl, const std::string& host, bool verify);
 std::string tls_error(const boost::system::error_code& ec, SSL* ssl);
 
 /**
- * The notAfter of the peer's leaf certificate, once a handshake has completed; nullopt when the
- * peer showed none or its time cannot be read.
+ * The notAfter of the peer's leaf certificate, once a handshake has completed or failed after the
+ * peer sent its certificates (an expired or untrusted one); nullopt when the peer showed none or
+ * its time cannot be read.
  */
 std::optional<std::chrono::sys_seconds> peer_not_after(SSL* ssl);
 

@@ -84,7 +84,8 @@ struct call {
 struct received {
     std::string error;  // empty when `reply` holds the answer
     grpc_reply reply;
-    // Over TLS, once the handshake completed: the peer certificate's notAfter, and when.
+    // Over TLS, once the handshake completed: the peer certificate's notAfter, and when; after a
+    // handshake that failed over the certificate, its notAfter alone.
     bool handshaken = false;
     std::optional<std::chrono::sys_seconds> not_after = {};
     std::chrono::system_clock::time_point handshake_at = {};
@@ -344,9 +345,11 @@ net::awaitable<received> over_tls(call c, net::ip::tcp::resolver::results_type e
     if (hec == beast::error::timeout)
         co_return received{timed_out_message(c.timeout, "in the TLS handshake with " + c.shown),
                            {}};
-    if (hec)
-        co_return received{fmt::format("TLS handshake with {}: {}", c.shown, tls_error(hec, ssl)),
-                           {}};
+    if (hec) {
+        received failed{fmt::format("TLS handshake with {}: {}", c.shown, tls_error(hec, ssl)), {}};
+        failed.not_after = peer_not_after(ssl);
+        co_return failed;
+    }
     auto not_after = peer_not_after(ssl);
     auto handshake_at = std::chrono::system_clock::now();
     received got;
@@ -402,6 +405,8 @@ net::awaitable<check_result> run_grpc(grpc_spec spec, duration timeout,
     if (got.handshaken)
         report_peer_certificate(r, c.shown, got.not_after, spec.min_cert_validity,
                                 got.handshake_at);
+    else
+        note_peer_certificate(r, got.not_after);
     co_return r;
 }
 

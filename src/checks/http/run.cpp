@@ -110,8 +110,9 @@ using request = bhttp::request<bhttp::string_body>;
 struct received {
     std::string error;  // empty when `exchange` holds a response
     http_exchange exchange;
-    bool handshake = false;  // a TLS handshake completed: the fields below are known
-    std::optional<std::chrono::sys_seconds> not_after;  // of the peer's leaf certificate
+    bool handshake = false;  // a TLS handshake completed: handshake_at is known
+    // Of the peer's leaf certificate, after a handshake that completed or failed over it.
+    std::optional<std::chrono::sys_seconds> not_after;
     std::chrono::system_clock::time_point handshake_at;
 };
 
@@ -230,9 +231,12 @@ net::awaitable<received> over_tls(call c, net::ip::tcp::resolver::results_type e
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
     if (hec == beast::error::timeout)
         co_return failed(timed_out_message(c.timeout, "in the TLS handshake with " + c.shown));
-    if (hec)
-        co_return failed(fmt::format("TLS handshake with {}: {}", c.shown,
-                                     tls_error(hec, stream.native_handle())));
+    if (hec) {
+        auto r = failed(fmt::format("TLS handshake with {}: {}", c.shown,
+                                    tls_error(hec, stream.native_handle())));
+        r.not_after = peer_not_after(stream.native_handle());
+        co_return r;
+    }
     auto not_after = peer_not_after(stream.native_handle());
     auto handshake_at = std::chrono::system_clock::now();
     // No TLS close_notify exchange: the connection is ours to drop, and a peer that stalls it must
@@ -283,6 +287,8 @@ net::awaitable<check_result> run_http(http_spec spec, duration timeout,
     if (got.handshake)
         report_peer_certificate(r, peer_name(*u), got.not_after, spec.min_cert_validity,
                                 got.handshake_at);
+    else
+        note_peer_certificate(r, got.not_after);
     co_return r;
 }
 

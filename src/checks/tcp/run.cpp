@@ -97,9 +97,12 @@ net::awaitable<check_result> over_tls(tcp_spec spec, duration timeout,
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_nothrow);
     if (hec == beast::error::timeout)
         co_return failure(timed_out_message(timeout, "in the TLS handshake with " + target));
-    if (hec)
-        co_return failure(fmt::format("TLS handshake with {}: {}", target,
-                                      tls_error(hec, stream.native_handle())));
+    if (hec) {
+        auto r = failure(fmt::format("TLS handshake with {}: {}", target,
+                                     tls_error(hec, stream.native_handle())));
+        note_peer_certificate(r, peer_not_after(stream.native_handle()));
+        co_return r;
+    }
     auto not_after = peer_not_after(stream.native_handle());
     auto handshake_at = std::chrono::system_clock::now();
     auto min = spec.min_cert_validity;
