@@ -1,5 +1,7 @@
 #include "heartbeat/config_text.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -16,6 +18,9 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
         if (close == std::string_view::npos) return std::nullopt;
         host = text.substr(1, close - 1);
         port_text = text.substr(close + 2);
+        // Brackets hold an IPv6 address, and nothing else.
+        in6_addr ignored{};
+        if (::inet_pton(AF_INET6, std::string(host).c_str(), &ignored) != 1) return std::nullopt;
     } else {
         auto colon = text.rfind(':');
         if (colon == std::string_view::npos) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "child.hpp"
+#include "tls.hpp"
 
 using namespace heartbeat::test;
 namespace fs = std::filesystem;
@@ -96,6 +97,13 @@ BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_good_and_bad_files) {
          "expect_body_regex: 'a+', expect_headers: {X-A: b}}\n",
          true},
         {"checks:\n  - {name: h, type: http, url: 'http://x/', method: PUT}\n", true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', method: pOST, body: x}\n", true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', method: gEt, body: x}\n", false},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', method: hEAD, expect_json: "
+         "{$.a: 1}}\n",
+         false},
+        {"server: {listen: '[zz]:8080'}\n", false},
+        {"server: {listen: '[::1]:8080', push_listen: '[zz]:8081'}\n", false},
         {"checks:\n  - {name: h, type: http, url: 'http://x/', body: x}\n", false},
         {"checks:\n  - {name: h, type: http, url: 'http://x/', username: u}\n", false},
         {"checks:\n  - {name: h, type: http, url: 'http://x/', cert_file: /c, key_file: /k}\n",
@@ -113,8 +121,56 @@ BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_good_and_bad_files) {
         {"server: {base_path: health}\n", false},
         {"defaults: {interval: -1s}\n", false},
         {"checks: [\n", false},
+        {"checks:\n  - {name: d, type: dns, query: db.svc.cluster.local}\n", true},
+        {"checks:\n  - {name: d, type: dns, query: example.com, record: mx, server: "
+         "'dns.internal:5353', expect: ['10 mail.example.com', backup-mx.example.com], timeout: "
+         "2s}\n",
+         true},
+        {"checks:\n  - {name: d, type: dns, query: _sip._tcp.example.com, record: SRV, server: "
+         "'[::1]:53', expect: 'sip.example.com:5060'}\n",
+         true},
+        {"checks:\n  - {name: d, type: dns, record: A}\n", false},
+        {"checks:\n  - {name: d, type: dns, query: a.b, recrod: A}\n", false},
+        {"checks:\n  - {name: d, type: dns, query: [a.b]}\n", false},
+        {"checks:\n  - {name: d, type: dns, query: a.b, record: PTR}\n", false},
+        {"checks:\n  - {name: d, type: dns, query: a.b, expect: []}\n", false},
+        {"checks:\n  - {name: p, type: postgres, host: db}\n", true},
+        {"checks:\n  - {name: p, type: postgres, host: db, port: 5433, dbname: app, user: monitor, "
+         "password_file: secret}\n",
+         true},
+        {"checks:\n  - {name: p, type: postgres, port: 5432}\n", false},
+        {"checks:\n  - {name: p, type: postgres, host: db, database: app}\n", false},
+        {"checks:\n  - {name: p, type: postgres, host: db, port: [5432]}\n", false},
+        {"checks:\n  - {name: q, type: push, ttl: 30s}\n", true},
+        {"checks:\n  - {name: q, type: push, ttl: 1m, probes: [readiness, liveliness], "
+         "failure_threshold: 3, success_threshold: 2, enabled: false, allow_remote: true}\n",
+         true},
+        {"checks:\n  - {name: q, type: push}\n", false},
+        {"checks:\n  - {name: q, type: push, tll: 30s}\n", false},
+        {"checks:\n  - {name: q, type: push, ttl: [30s]}\n", false},
+        {"checks:\n  - {name: q, type: push, ttl: 30s, retries: 1}\n", false},
+        {"checks:\n  - {name: q, type: push, ttl: 30s, retry_delay: 1s}\n", false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 50051}\n", true},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 443, service: shop.Orders, tls: true, "
+         "tls_verify: false, ca_file: /ca.pem, cert_file: cert.pem, key_file: key.pem, "
+         "min_cert_validity: 14d, token_file: secret}\n",
+         true},
+        {"checks:\n  - {name: g, type: grpc, host: h}\n", false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, servce: x}\n", false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, service: [a]}\n", false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, tls: false, tls_verify: false}\n",
+         false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, ca_file: /ca.pem}\n", false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, cert_file: cert.pem, key_file: "
+         "key.pem}\n",
+         false},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, tls: true, cert_file: cert.pem}\n",
+         false},
     };
     temp_dir dir;
+    // The files the cases name, relative to their folder: a secret, a client certificate and key.
+    dir.write("secret", "s3cr3t-value\n");
+    self_signed client(dir.path(), {"client"});
     int n = 0;
     for (const auto& [text, good] : cases) {
         auto file = dir.write("case" + std::to_string(n++) + ".yaml", text);
@@ -212,6 +268,11 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         bool validate;
         bool schema;
     };
+    // Files the cases name: a secret, and a certificate with another certificate's key.
+    temp_dir files;
+    const auto secret = files.write("secret", "s3cr3t-value\n");
+    temp_dir other;
+    self_signed client(files.path(), {"client"}), stranger(other.path(), {"stranger"});
     const std::vector<exception_case> cases = {
         // A whole value from a variable where the schema wants a number or a boolean.
         {"checks:\n  - {name: a, type: tcp, host: h, port: '${HB_SCHEMA_UNSET:-5432}'}\n", true,
@@ -235,10 +296,62 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         {"checks:\n  - {name: a, type: tcp, host: h, port: 80.0}\n", false, true},
         {one_tcp + ", timeout: 0x10}\n", false, true},
         {one_tcp + ", timeout: 1.5e1s}\n", true, false},
+        // A variable that is not set and has no default.
+        {"checks:\n  - {name: a, type: tcp, host: '${HB_SCHEMA_UNSET}', port: 1}\n", false, true},
+        // A method in mixed case; a boolean where text is wanted.
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, service: true}\n", true, false},
+        // Values that validate reads further than the schema's types and patterns.
+        {"checks:\n  - {name: d, type: dns, query: a..b}\n", false, true},
+        {"checks:\n  - {name: d, type: dns, query: a.b, server: '[::1]53'}\n", false, true},
+        {"checks:\n  - {name: d, type: dns, query: a.b, record: A, expect: [10.0.0.300]}\n", false,
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x:99999/'}\n", false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://:80/'}\n", false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/a b'}\n", false, true},
+        {"server: {listen: 'x:99999'}\n", false, true},
+        {"server: {push_listen: 'x:99999'}\n", false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', headers: {'X A': b}}\n", false,
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', expect_headers: {'X:A': b}}\n",
+         false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', headers_from_files: {'X A': " +
+             secret + "}}\n",
+         false, true},
+        {"checks:\n  - {name: e, type: exec, command: 'true', env: {'A=B': x}}\n", false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', expect_body_regex: '('}\n", false,
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', expect_json: {$.a: 1e400}}\n", false,
+         true},
+        // Credentials given two ways.
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', token_file: " + secret +
+             ", headers: {Authorization: 'Bearer abcd'}}\n",
+         false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://u:pw@x/', username: u, password_file: " +
+             secret + "}\n",
+         false, true},
         // What a schema cannot express.
         {one_tcp + ", timeout: 400d}\n", false, true},
         {one_tcp + ", timeout: .inf}\n", false, true},
         {one_tcp + "}\n" + "  - {name: a, type: file, path: /}\n", false, true},
+        {one_tcp + ", port: 2}\n", false, true},
+        {"server: {push_listen: '0.0.0.0:8080'}\nchecks:\n  - {name: q, type: push, ttl: 1s}\n",
+         false, true},
+        // What depends on other files: secret files, a client certificate and its key.
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', username: u, password_file: "
+         "/nonexistent}\n",
+         false, true},
+        {"checks:\n  - {name: g, type: grpc, host: h, port: 1, token_file: /nonexistent}\n", false,
+         true},
+        {"checks:\n  - {name: h, type: http, url: 'http://x/', headers_from_files: {X-A: "
+         "/nonexistent}}\n",
+         false, true},
+        {"server: {push_token_file: /nonexistent}\n", false, true},
+        {"checks:\n  - {name: h, type: http, url: 'https://x/', cert_file: /nonexistent, key_file: "
+         "/nonexistent}\n",
+         false, true},
+        {"checks:\n  - {name: h, type: http, url: 'https://x/', cert_file: " + client.cert_file +
+             ", key_file: " + stranger.key_file + "}\n",
+         false, true},
     };
     std::vector<std::string> texts;
     for (const auto& c : cases) texts.push_back(c.text);

@@ -170,13 +170,13 @@ constexpr std::string_view schema = R"json({
       {"if": {"required": ["min_cert_validity"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
       {"if": {"required": ["cert_file"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
       {"if": {"required": ["key_file"]}, "then": {"properties": {"url": {"pattern": "^https://"}}}},
-      {"if": {"required": ["body"]}, "then": {"properties": {"method": {"enum": ["POST", "PUT", "post", "put", "Post", "Put"]}}, "required": ["method"]}},
-      {"if": {"required": ["expect_json"]}, "then": {"properties": {"method": {"not": {"enum": ["HEAD", "head", "Head"]}}}}}
+      {"if": {"required": ["body"]}, "then": {"properties": {"method": {"pattern": "^([pP][oO][sS][tT]|[pP][uU][tT])$"}}, "required": ["method"]}},
+      {"if": {"required": ["expect_json"]}, "then": {"properties": {"method": {"not": {"pattern": "^[hH][eE][aA][dD]$"}}}}}
     ],
     "properties": {
       "type": {"const": "http"},
       "url": {"type": "string", "pattern": "^https?://[^/?#\\s]+"},
-      "method": {"enum": ["GET", "HEAD", "POST", "PUT", "get", "head", "post", "put", "Get", "Head", "Post", "Put"]},
+      "method": {"type": "string", "pattern": "^([gG][eE][tT]|[hH][eE][aA][dD]|[pP][oO][sS][tT]|[pP][uU][tT])$"},
       "headers": {"$ref": "#/$defs/string_map"},
       "expect_status": {
         "oneOf": [
