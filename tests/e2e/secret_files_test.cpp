@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(no_secret_file_content_appears_in_answers_or_logs) {
     std::filesystem::create_directories(files.path() + "/client");
     self_signed server_cert(files.path() + "/server", {"127.0.0.1"});
     self_signed client_cert(files.path() + "/client", {"client"});
-    tls_server tls(server_cert, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    // It refuses a client without the client certificate: [+]mtls below means it was shown.
+    tls_server tls(server_cert, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                   client_cert.cert_file);
     files.write("password", basic_password + "\n");
     files.write("token", http_token + "\r\n");
     files.write("api-key", api_key);

@@ -187,6 +187,59 @@ BOOST_AUTO_TEST_CASE(mtls_passes_with_the_client_certificate_and_fails_without,
     BOOST_TEST(!other.ok, other.message);
 }
 
+/** A server certificate, the client's, and one the server does not trust, each in its folder. */
+struct mtls_certificates {
+    temp_dir dir;
+    std::unique_ptr<self_signed> server, client, other;
+    mtls_certificates() {
+        for (auto sub : {"server", "client", "other"})
+            std::filesystem::create_directories(dir.path() + "/" + sub);
+        server = std::make_unique<self_signed>(dir.path() + "/server",
+                                               std::vector<std::string>{"127.0.0.1"});
+        client = std::make_unique<self_signed>(dir.path() + "/client",
+                                               std::vector<std::string>{"client"});
+        other = std::make_unique<self_signed>(dir.path() + "/other",
+                                              std::vector<std::string>{"other"});
+    }
+    /** `, cert_file: …, key_file: …}` of `c`, closing a check's line. */
+    static std::string identity(const self_signed& c) {
+        return ", cert_file: '" + c.cert_file + "', key_file: '" + c.key_file + "'}\n";
+    }
+};
+
+// A server that asks for a client certificate: a tcp check with tls: true shows its own and
+// passes; without one, or with one the server does not trust, the server refuses it.
+BOOST_AUTO_TEST_CASE(mtls_on_a_tcp_check_with_tls) {
+    mtls_certificates m;
+    tls_server server(*m.server, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n+OK\n",
+                      m.client->cert_file);
+    const std::string common = "  - {name: t, type: tcp, host: 127.0.0.1, port: " +
+                               std::to_string(server.port()) + ", tls: true, ca_file: '" +
+                               m.server->cert_file + "', send: \"PING\\r\\n\\r\\n\", expect: '+OK'";
+    auto with = run_loaded(m.dir, common + mtls_certificates::identity(*m.client));
+    BOOST_TEST(with.ok, with.message);
+    auto without = run_loaded(m.dir, common + "}\n");
+    BOOST_TEST(!without.ok, without.message);
+    auto other = run_loaded(m.dir, common + mtls_certificates::identity(*m.other));
+    BOOST_TEST(!other.ok, other.message);
+}
+
+// The same on a grpc check, against a gRPC server that requires a client certificate.
+BOOST_AUTO_TEST_CASE(mtls_on_a_grpc_check, *skip_if(grpc_server_missing)) {
+    mtls_certificates m;
+    grpc_health_server server({"=SERVING"}, m.server->cert_file, m.server->key_file, "",
+                              m.client->cert_file);
+    const std::string common = "  - {name: g, type: grpc, host: 127.0.0.1, port: " +
+                               std::to_string(server.port) + ", tls: true, ca_file: '" +
+                               m.server->cert_file + "'";
+    auto with = run_loaded(m.dir, common + mtls_certificates::identity(*m.client));
+    BOOST_TEST(with.ok, with.message);
+    auto without = run_loaded(m.dir, common + "}\n");
+    BOOST_TEST(!without.ok, without.message);
+    auto other = run_loaded(m.dir, common + mtls_certificates::identity(*m.other));
+    BOOST_TEST(!other.ok, other.message);
+}
+
 BOOST_AUTO_TEST_CASE(a_key_of_another_certificate_is_a_validate_error) {
     temp_dir dir;
     for (auto sub : {"a", "b"}) std::filesystem::create_directories(dir.path() + "/" + sub);

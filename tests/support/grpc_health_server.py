@@ -58,6 +58,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--token")
+    parser.add_argument("--client-ca", help="require a client certificate this PEM file signs")
     args = parser.parse_args()
     statuses = {}
     for item in args.status:
@@ -79,7 +80,13 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
     if args.cert:
         with open(args.cert, "rb") as c, open(args.key, "rb") as k:
-            credentials = grpc.ssl_server_credentials([(k.read(), c.read())])
+            pair = [(k.read(), c.read())]
+        if args.client_ca:
+            with open(args.client_ca, "rb") as ca:
+                credentials = grpc.ssl_server_credentials(
+                    pair, root_certificates=ca.read(), require_client_auth=True)
+        else:
+            credentials = grpc.ssl_server_credentials(pair)
         port = server.add_secure_port("127.0.0.1:0", credentials)
     else:
         port = server.add_insecure_port("127.0.0.1:0")

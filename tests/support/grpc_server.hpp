@@ -26,19 +26,22 @@ inline std::string grpc_server_missing() {
 
 /** The server, answering Check with a status per service (`"=SERVING"`, `"down=NOT_SERVING"`)
  * and NOT_FOUND for any other; over TLS with `cert`/`key` when given; UNAUTHENTICATED for a call
- * without `authorization: Bearer <token>` when `token` is given. */
+ * without `authorization: Bearer <token>` when `token` is given; refusing a TLS client without a
+ * certificate that `client_ca` signs, when given. */
 struct grpc_health_server {
     std::unique_ptr<child> proc;
     std::uint16_t port = 0;
 
     explicit grpc_health_server(const std::vector<std::string>& statuses,
                                 const std::string& cert = "", const std::string& key = "",
-                                const std::string& token = "") {
+                                const std::string& token = "",
+                                const std::string& client_ca = "") {
         std::vector<std::string> argv = {grpc_python(), std::string(HEARTBEAT_SOURCE_DIR) +
                                                             "/tests/support/grpc_health_server.py"};
         for (const auto& s : statuses) argv.insert(argv.end(), {"--status", s});
         if (!cert.empty()) argv.insert(argv.end(), {"--cert", cert, "--key", key});
         if (!token.empty()) argv.insert(argv.end(), {"--token", token});
+        if (!client_ca.empty()) argv.insert(argv.end(), {"--client-ca", client_ca});
         proc = std::make_unique<child>(argv);
         auto m = proc->wait_for_line(std::regex("^port (\\d+)"), 20000);
         BOOST_TEST_REQUIRE(m.has_value(), proc->stderr_text());

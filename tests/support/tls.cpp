@@ -82,12 +82,17 @@ struct tls_server::state {
     ~state() { SSL_CTX_free(ctx); }
 };
 
-tls_server::tls_server(const self_signed& cert, std::string reply)
+tls_server::tls_server(const self_signed& cert, std::string reply, const std::string& client_ca)
     : state_(std::make_shared<state>()) {
     state_->ctx = SSL_CTX_new(TLS_server_method());
     if (SSL_CTX_use_certificate_file(state_->ctx, cert.cert_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_use_PrivateKey_file(state_->ctx, cert.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
         throw std::runtime_error("tls_server: cannot load the certificate");
+    if (!client_ca.empty()) {
+        if (SSL_CTX_load_verify_locations(state_->ctx, client_ca.c_str(), nullptr) != 1)
+            throw std::runtime_error("tls_server: cannot load the client CA");
+        SSL_CTX_set_verify(state_->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
     auto st = state_;
     server_ = std::make_unique<scripted_server>([st, reply](int fd) {
         // OpenSSL writes with write(2): a client that hung up (a check that only shakes hands)

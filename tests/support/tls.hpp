@@ -28,10 +28,11 @@ struct self_signed {
 };
 
 /** Answers each TLS connection with `reply` after the request head arrives; records the SNI it was
- * sent. */
+ * sent. With `client_ca` (a PEM file), it asks for a client certificate and refuses a client
+ * without one that file's certificates sign (mTLS). */
 class tls_server {
   public:
-    tls_server(const self_signed& cert, std::string reply);
+    tls_server(const self_signed& cert, std::string reply, const std::string& client_ca = "");
     ~tls_server();
     std::uint16_t port() const { return server_->port(); }
     std::string last_sni() const;
