@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "heartbeat/config_vars.hpp"
+
 namespace heartbeat::config_detail {
 
 bool config_reader::has_errors() const {
@@ -129,7 +131,10 @@ bool plain_scalar(const YAML::Node& n) {
 std::optional<bool> config_reader::bool_value(const YAML::Node& n, std::string_view key) {
     auto s = scalar(n, key);
     if (!s) return std::nullopt;
-    bool plain = plain_scalar(n);
+    // A value from a variable is typed by its value, however it is quoted: in a flow mapping,
+    // `{enabled: "${ON}"}` must be quoted, and the schema sees text there either way.
+    bool plain = plain_scalar(n) ||
+                 (variables && variables->expanded.count(static_cast<std::size_t>(n.Mark().pos)));
     if (plain && (*s == "true" || *s == "True" || *s == "TRUE")) return true;
     if (plain && (*s == "false" || *s == "False" || *s == "FALSE")) return false;
     std::string v = *s;

@@ -201,6 +201,8 @@ void expand_scalar(walk_context& w, YAML::Node n, std::string_view refused) {
         return;
     }
     if (!e.changed) return;
+    if (text.find("${") != std::string::npos)
+        w.record.expanded.insert(static_cast<std::size_t>(n.Mark().pos));
     if (!e.from_environment.empty()) {
         variable_record::scalar s{text, e.value, {}, {}};
         for (auto& [name, value] : e.from_environment) {

@@ -53,6 +53,7 @@ struct variable_record {
     std::map<std::size_t, scalar>
         by_position;                       // expanded scalars from the environment, by mark.pos
     std::set<std::pair<int, int>> failed;  // (line, column), 1-based, of scalars not expanded
+    std::set<std::size_t> expanded;        // every scalar that held a variable, by mark.pos
 
     /** Every environment value used, longest first. */
     std::vector<std::string> secrets() const;

@@ -283,6 +283,9 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         {"checks:\n  - name: f\n    type: file\n    path: /\n    enabled: "
          "${HB_SCHEMA_UNSET:-false}\n",
          true, false},
+        // Quoted, as a flow mapping needs it: the value still decides.
+        {"checks:\n  - {name: f, type: file, path: /, enabled: \"${HB_SCHEMA_UNSET:-false}\"}\n",
+         true, false},
         // Quoted numbers.
         {"checks:\n  - {name: a, type: tcp, host: h, port: '5432'}\n", true, false},
         {one_tcp + ", failure_threshold: \"3\"}\n", true, false},

@@ -143,6 +143,24 @@ BOOST_AUTO_TEST_CASE(every_scalar_value_is_expanded_when_the_file_loads_but_no_k
     BOOST_TEST(exec.env.at("${KEY}") == "db-host-4e1a.internal");
 }
 
+// In a flow mapping a variable must be quoted; a boolean from one is still read by its value,
+// while a quoted boolean written in the file stays text, as YAML 1.2 has it.
+BOOST_AUTO_TEST_CASE(a_quoted_variable_gives_a_boolean_by_its_value) {
+    scoped_env on("HB_TEST_ON", "false");
+    auto r = parse("checks:\n  - {name: f, type: file, path: /, enabled: \"${HB_TEST_ON}\"}\n"
+                   "  - {name: g, type: file, path: /, enabled: '${HB_TEST_UNSET:-true}'}\n");
+    BOOST_TEST_REQUIRE(r.ok(), printed(r));
+    BOOST_TEST(!check_named(*r.cfg, "f").enabled);
+    BOOST_TEST(check_named(*r.cfg, "g").enabled);
+    auto quoted = parse("checks:\n  - {name: f, type: file, path: /, enabled: \"false\"}\n");
+    BOOST_TEST(!quoted.ok());
+    scoped_env yes("HB_TEST_ON", "yes");
+    auto text = parse("checks:\n  - {name: f, type: file, path: /, enabled: \"${HB_TEST_ON}\"}\n");
+    BOOST_TEST(!text.ok());
+    BOOST_TEST(printed(text).find("reads '${HB_TEST_ON}' as text") != std::string::npos,
+               printed(text));
+}
+
 BOOST_AUTO_TEST_CASE(each_load_reads_the_environment_anew) {
     const std::string text = "checks:\n  - {name: a, type: tcp, host: '${HB_TEST_H}', port: 1}\n";
     {
