@@ -233,6 +233,7 @@ void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
                      const std::filesystem::path& folder) {
     std::filesystem::path path(s.push_token_file);
     if (path.is_relative() && !folder.empty()) path = folder / path;
+    r.key_files.push_back(path.string());  // watched with the config: a rotated token reloads
     // Only a regular file (a Secret's link to one included): opening a FIFO or reading a device
     // would hold the loader forever.
     std::error_code ec;
@@ -428,6 +429,7 @@ load_result parse_config(std::string_view text, std::string path) {
     auto root = config_detail::read_tree(l, text, vars);
     const auto from = l.diags.size();
     if (root) cfg = load(l, *root, path, result.sources);
+    add_key_files(result.sources, l.key_files);
     apply_variable_record(vars, root.value_or(YAML::Node()), l.diags, from, &cfg);
     if (!l.has_errors()) {
         cfg.path = path;

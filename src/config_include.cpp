@@ -134,6 +134,14 @@ config_sources reread_sources(const config_sources& before) {
     return now;
 }
 
+void add_key_files(config_sources& sources, const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+        bool known = std::any_of(sources.files.begin(), sources.files.end(),
+                                 [&](const auto& f) { return f.first == path; });
+        if (!known) sources.files.emplace_back(path, content_hash(read_regular(path)));
+    }
+}
+
 namespace config_detail {
 
 std::string folder_of(const std::string& file) {
@@ -186,6 +194,7 @@ void read_included(config_reader& main, const std::string& file, const checks_lo
     std::stable_sort(r.diags.begin(), r.diags.end(), [](const diagnostic& a, const diagnostic& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });
+    add_key_files(sources, r.key_files);
     for (auto& d : r.diags) {
         d.file = file;
         main.diags.push_back(std::move(d));

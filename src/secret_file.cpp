@@ -79,6 +79,8 @@ std::optional<std::string> read_secret_file(config_detail::config_reader& r, con
     auto name = r.string_value(n, key);
     if (!name) return std::nullopt;
     const std::string path = placed_path(*name, r.folder.string());
+    // Watched with the config, so that a rotated Secret reloads it, and a missing one's arrival.
+    r.key_files.push_back(path);
     std::string why;
     auto text = read_capped(path, cap, why);
     if (text && text->size() > cap)

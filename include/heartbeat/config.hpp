@@ -123,6 +123,10 @@ std::size_t content_hash(std::string_view text);
 /** The same files and patterns as `before`, as they are on disk now (read and matched again). */
 config_sources reread_sources(const config_sources& before);
 
+/** Adds each file of `paths` to `sources` with the content_hash of what it holds now, as
+ * reread_sources will read it ("" when it cannot be read). */
+void add_key_files(config_sources& sources, const std::vector<std::string>& paths);
+
 /** The matches of `pattern` (relative ones taken from `folder`), sorted: only regular files (or
  * links to them). Glob characters in `folder` stand for themselves. */
 std::vector<std::string> glob_files(const std::string& folder, const std::string& pattern);

@@ -36,6 +36,9 @@ class config_reader {
     /** What the expansion of the file being read recorded (null: none): a check takes the
      * environment values its own scalars used as its secrets. */
     const variable_record* variables = nullptr;
+    /** The files that keys named and that were read with the file (secret files, client
+     * certificates), whether or not they could be: the watcher watches them with it. */
+    std::vector<std::string> key_files;
 
     void error(const YAML::Mark& m, std::string message) { add(m, std::move(message), false); }
     void warn(const YAML::Mark& m, std::string message) { add(m, std::move(message), true); }

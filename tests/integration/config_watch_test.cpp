@@ -141,3 +141,40 @@ BOOST_AUTO_TEST_CASE(the_watched_folders_follow_the_config_at_every_reload) {
     BOOST_TEST(t.next_change(2));
     BOOST_TEST(t.changes == 3);
 }
+
+// The files keys name are watched with the config: a Kubernetes Secret swapped under a check's
+// token_file, a password_file named in an included file, and a push token file that is missing
+// at first and then arrives.
+BOOST_AUTO_TEST_CASE(a_secret_file_changed_or_arriving_is_a_change) {
+    watched_tree t("include: [conf.d/*.yaml]\n"
+                   "server: {push_token_file: late/push-token}\n"
+                   "checks:\n"
+                   "  - {name: api, type: http, url: 'http://127.0.0.1:1/', token_file: "
+                   "secret/token}\n"
+                   "  - {name: p, type: push, ttl: 1m}\n");
+    fs::path secret = t.root / "secret";
+    fs::create_directories(secret / "..v1");
+    t.write("secret/..v1/token", "one\n");
+    fs::create_directory_symlink("..v1", secret / "..data");
+    fs::create_symlink("..data/token", secret / "token");
+    t.write("conf.d/a.yaml", "checks:\n  - {name: db, type: postgres, host: 127.0.0.1, user: u, "
+                             "password_file: ../db-password}\n");
+    t.write("db-password", "first\n");
+    t.start();
+    BOOST_TEST(t.watches(secret));
+    BOOST_TEST(!t.watches(t.root / "late"), "a folder that does not exist yet is not watched");
+    // The Secret rotated: a new folder, ..data swapped, the old folder removed.
+    fs::create_directory(secret / "..v2");
+    t.write("secret/..v2/token", "two\n");
+    fs::create_directory_symlink("..v2", secret / "..data_tmp");
+    fs::rename(secret / "..data_tmp", secret / "..data");
+    fs::remove_all(secret / "..v1");
+    BOOST_TEST(t.next_change(0));
+    t.write("db-password", "second\n");
+    BOOST_TEST(t.next_change(1));
+    // The token file's folder appears (the root folder is watched), then the file in it: the
+    // periodic look is an hour, so inotify must see both.
+    fs::create_directory(t.root / "late");
+    t.write("late/push-token", "tok-late-arrival\n");
+    BOOST_TEST(t.run_until([&] { return t.changes > 2; }, 5000));
+}
