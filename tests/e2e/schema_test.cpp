@@ -332,6 +332,9 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
         {"checks:\n  - {name: h, type: http, url: 'http://u:pw@x/', username: u, password_file: " +
              secret + "}\n",
          false, true},
+        {"checks:\n  - {name: h, type: http, url: 'http://u:pw@x/', headers: {Authorization: "
+         "'Basic abcd'}}\n",
+         false, true},
         // What a schema cannot express.
         {one_tcp + ", timeout: 400d}\n", false, true},
         {one_tcp + ", timeout: .inf}\n", false, true},

@@ -176,9 +176,22 @@ BOOST_AUTO_TEST_CASE(credentials_go_together_and_one_way_each) {
                           "check 'h' sets another way too") != std::string::npos,
                token);
     auto both = printed(parse("    headers: {X-Key: a}\n    headers_from_files: {x-key: /x}\n"));
-    BOOST_TEST(both.find("test.yaml:6:33: header 'x-key' of 'headers_from_files' is set another "
-                         "way too in check 'h'") != std::string::npos,
+    BOOST_TEST(both.find("test.yaml:6:33: header 'x-key' of 'headers_from_files' is set by "
+                         "'headers' too in check 'h': keep one") != std::string::npos,
                both);
+    // User-info in the url is an Authorization header too.
+    const std::string with_userinfo =
+        "checks:\n  - name: h\n    type: http\n    url: http://a:b@127.0.0.1:8/\n";
+    auto header = printed(parse_config(with_userinfo + "    headers: {Authorization: x}\n",
+                                       "test.yaml"));
+    BOOST_TEST(header == "test.yaml:5:14: 'headers' of check 'h' sets the Authorization header, "
+                         "which the url's user-info sets too: keep one\n",
+               header);
+    auto file = printed(parse_config(
+        with_userinfo + "    headers_from_files: {authorization: /nonexistent/x}\n", "test.yaml"));
+    BOOST_TEST(file.find("header 'authorization' of 'headers_from_files' is set by the url's "
+                         "user-info too in check 'h': keep one") != std::string::npos,
+               file);
 }
 
 BOOST_AUTO_TEST_CASE(client_certificate_keys_go_together_and_need_tls) {

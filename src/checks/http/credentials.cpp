@@ -65,6 +65,25 @@ std::optional<std::vector<std::pair<std::string, YAML::Node>>> entries(check_key
     return out;
 }
 
+/** What in `h` already sets its Authorization header, quoted for a message; "" when nothing. */
+std::string authorization_source(const http_spec& h) {
+    if (in_headers(h, "Authorization")) return "'headers'";
+    if (h.credentials.username) return "'username'";
+    if (auto u = parse_url(h.url); u && u->has_userinfo) return "the url's user-info";
+    return "";
+}
+
+/** An Authorization header in `headers` beside user-info in the url: two sets of credentials. */
+void refuse_userinfo_with_header(check_keys& keys, const http_spec& h) {
+    auto u = parse_url(h.url);
+    if (!u || !u->has_userinfo || !in_headers(h, "Authorization")) return;
+    const YAML::Node* headers = keys.optional("headers");
+    keys.reader.error((headers ? *headers : keys.check).Mark(),
+                      fmt::format("'headers' of {} sets the Authorization header, which the url's "
+                                  "user-info sets too: keep one",
+                                  keys.label));
+}
+
 /** `username` and `password_file`: both or neither, and not with user-info in the url. */
 void read_basic(check_keys& keys, http_spec& h) {
     auto& r = keys.reader;
@@ -109,11 +128,14 @@ void read_file_headers(check_keys& keys, http_spec& h) {
     for (auto& [name, value] : *list) {
         auto content =
             read_secret_file(keys.reader, value, "headers_from_files", secret_content::one_line);
-        if (in_headers(h, name) || (same_name(name, "Authorization") && h.credentials.username))
+        std::string other = in_headers(h, name)                  ? "'headers'"
+                            : same_name(name, "Authorization") ? authorization_source(h)
+                                                               : "";
+        if (!other.empty())
             keys.reader.error(value.Mark(),
-                              fmt::format("header '{}' of 'headers_from_files' is set another "
-                                          "way too in {} ('headers', 'username'): keep one",
-                                          shorten(name), keys.label));
+                              fmt::format("header '{}' of 'headers_from_files' is set by {} "
+                                          "too in {}: keep one",
+                                          shorten(name), other, keys.label));
         else if (content)
             h.credentials.headers.emplace_back(name, *content);
     }
@@ -193,6 +215,7 @@ void read_assertions(check_keys& keys, http_spec& h) {
 }
 
 void read_credentials(check_keys& keys, http_spec& h) {
+    refuse_userinfo_with_header(keys, h);
     read_basic(keys, h);
     read_file_headers(keys, h);
     read_token(keys, h);
