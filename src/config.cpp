@@ -17,6 +17,7 @@
 #include "heartbeat/config_reader.hpp"
 #include "heartbeat/config_vars.hpp"
 #include "heartbeat/redact.hpp"
+#include "heartbeat/text.hpp"
 
 namespace heartbeat {
 
@@ -241,7 +242,7 @@ void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
     if (ec || kind != std::filesystem::file_type::regular) {
         r.error(mark,
                 fmt::format("cannot read server.push_token_file '{}': {}", shorten(path.string()),
-                            ec ? ec.message() : std::string("not a regular file")));
+                            ec ? lowered(ec.message()) : std::string("not a regular file")));
         return;
     }
     std::ifstream in(path, std::ios::binary);
@@ -254,7 +255,7 @@ void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
     }
     if (!in && !in.eof()) {
         r.error(mark, fmt::format("cannot read server.push_token_file '{}': {}",
-                                  shorten(path.string()), std::strerror(errno)));
+                                  shorten(path.string()), lowered(std::strerror(errno))));
         return;
     }
     if (token.size() > max_token) {

@@ -9,18 +9,13 @@
 #include <fmt/format.h>
 
 #include "heartbeat/config_reader.hpp"
+#include "heartbeat/text.hpp"
 
 namespace heartbeat {
 
 using config_detail::shorten;
 
 namespace {
-
-/** A system's reason as the rest of a sentence: "permission denied". */
-std::string lowered(std::string why) {
-    if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
-    return why;
-}
 
 /** The file's bytes, at most `cap + 1` (so that a larger one shows), or why it cannot be read. */
 std::optional<std::string> read_capped(const std::filesystem::path& path, std::size_t cap,

@@ -6,11 +6,16 @@
 
 namespace heartbeat {
 
+std::string lowered(std::string reason) {
+    // "Connection refused" becomes "connection refused"; an acronym ("PEM lib") stays as it is.
+    bool acronym = reason.size() > 1 && std::isupper(static_cast<unsigned char>(reason[1]));
+    if (!reason.empty() && !acronym)
+        reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    return reason;
+}
+
 std::string describe(const boost::system::error_code& ec) {
-    std::string text = ec.message();
-    if (!text.empty())
-        text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-    return text;
+    return lowered(ec.message());
 }
 
 std::string printable(std::string_view bytes) {

@@ -86,6 +86,10 @@ problem take_port(std::string_view text, url& u) {
     if (text.empty()) return {};
     unsigned value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    bool number = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) ==
+                      std::string_view::npos &&
+                  text != "-";
+    if (!number) return "has a port that is not a number";
     if (ec != std::errc{} || end != text.data() + text.size() || value < 1 || value > 65535)
         return "has a port outside 1-65535";
     u.port = static_cast<std::uint16_t>(value);

@@ -11,6 +11,10 @@ namespace heartbeat {
 
 // The words of check messages, shared by the networking helpers and every check type.
 
+/** A system's reason as the rest of a sentence: "permission denied"; an acronym ("PEM lib") is
+ * kept as it is. */
+std::string lowered(std::string reason);
+
 /** An error's text as a sentence fragment: "connection refused". */
 std::string describe(const boost::system::error_code& ec);
 

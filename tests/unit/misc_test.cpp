@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(url_refusals_name_their_first_fault) {
         {"http://a:b:80/", "has a malformed host"},  // a colon outside brackets
         {"http://[a]b]:80/", "has junk after its IPv6 host"},
         {"http://h\\x/", "has a malformed host"},
-        {"http://h:8x/", "has a port outside 1-65535"},
+        {"http://h:8x/", "has a port that is not a number"},
         {"http://h:-1/", "has a port outside 1-65535"},
         {"http://h/a\tb", "has a space or control character in its path"},
         {"http://h/?\x7f", "has a space or control character in its path"},

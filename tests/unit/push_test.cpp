@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(the_token_file_is_read_relative_to_the_config_and_never_sho
     BOOST_TEST(!missing.ok());
     BOOST_TEST(mentions(missing,
                         "test.yaml:2:20: cannot read server.push_token_file "
-                        "'/nonexistent/token': No such file or directory"),
+                        "'/nonexistent/token': no such file or directory"),
                printed(missing));
 
     dir.write("empty", "\n");
