@@ -145,7 +145,13 @@ std::map<std::string, YAML::Node> collect_keys(config_reader& r, const YAML::Nod
         target.insert(target.end(), units[i]->keys.begin(), units[i]->keys.end());
     }
     std::string hint =
-        type_index ? fmt::format("to a {} check ({})", units[*type_index]->name, label) : "";
+        type_index ? fmt::format("to {} {} check ({})",
+                                 std::string_view("aeiou").find(units[*type_index]->name[0]) ==
+                                         std::string_view::npos
+                                     ? "a"
+                                     : "an",
+                                 units[*type_index]->name, label)
+                   : "";
     std::map<std::string, YAML::Node> values;
     r.for_each_key(
         n, allowed, "in " + label,
@@ -177,6 +183,17 @@ void check_retries(config_reader& r, const check_config& c, const check_keys& ke
                            "timeout",
                            c.name, c.retries, format_duration(c.retry_delay),
                            format_duration(c.timeout)));
+}
+
+/** A `max_duration` that the timeout cuts off first could never fail a run by itself. */
+void check_max_duration(config_reader& r, const check_config& c, const check_keys& keys) {
+    auto of = unit_of(c.spec).max_duration;
+    auto max = of ? of(c.spec) : std::nullopt;
+    if (!max || *max < c.timeout) return;
+    r.error(keys.optional("max_duration")->Mark(),
+            fmt::format("'max_duration' ({}) of {} must be shorter than its timeout ({}): a run "
+                        "is cut at its timeout",
+                        format_duration(*max), keys.label, format_duration(c.timeout)));
 }
 
 /** Warnings for known probe pitfalls (SPEC 2.1). */
@@ -218,6 +235,7 @@ std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
         keys.type = unit.name;
         c.spec = unit.read(keys);
         check_retries(r, c, keys);
+        check_max_duration(r, c, keys);
     }
     if (r.error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
 

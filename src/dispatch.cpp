@@ -2,6 +2,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "heartbeat/checks/response_time.hpp"
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/redact.hpp"
 
@@ -25,9 +26,17 @@ net::awaitable<check_result> run_check(check_config cfg, run_context ctx) {
     const auto& unit = unit_of(cfg.spec);
     check_result r;
     int attempts = 0;
+    const auto max_duration = unit.max_duration ? unit.max_duration(cfg.spec) : std::nullopt;
     for (;;) {
+        auto attempt_started = steady_clock::now();
         r = co_await unit.run(cfg, deadline, ctx);
         ++attempts;
+        // A success that came too late is a failure (and may be retried, as any other).
+        if (auto took = steady_clock::now() - attempt_started;
+            r.ok && max_duration && took > *max_duration) {
+            r.ok = false;
+            r.message = slow_message(took, *max_duration);
+        }
         if (r.ok || attempts > cfg.retries || co_await cancelled()) break;
         // An attempt that could only start at or after the deadline never starts: the delay is
         // cut short and the run ends now with the last attempt's result.

@@ -3,6 +3,7 @@
 // an HTTP server on loopback that records each request it is sent.
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -43,6 +44,8 @@ struct recording_server {
                 std::lock_guard lock(mutex);
                 requests.push_back(got);
             }
+            // A slow endpoint, for max_duration: it answers late on purpose.
+            if (got.starts_with("GET /slow ")) ::poll(nullptr, 0, 300);
             const std::string body = R"({"status": "green", "nodes": 3})";
             write_all(fd, "HTTP/1.1 200 OK\r\nX-Version: 2.4.1\r\nContent-Type: application/json\r\n"
                           "Content-Length: " +
@@ -89,7 +92,19 @@ BOOST_AUTO_TEST_CASE(post_put_body_regex_and_headers_through_the_daemon) {
                  "    type: http\n"
                  "    url: " + url + "/colour\n"
                  "    expect_body_regex: 'red|yellow'\n"
-                 "    interval: 200ms\n");
+                 "    interval: 200ms\n"
+                 "  - name: slow\n"
+                 "    type: http\n"
+                 "    url: " + url + "/slow\n"
+                 "    timeout: 2s\n"
+                 "    max_duration: 100ms\n"
+                 "    interval: 1s\n"
+                 "  - name: quick\n"
+                 "    type: http\n"
+                 "    url: " + url + "/quick\n"
+                 "    timeout: 2s\n"
+                 "    max_duration: 1500ms\n"
+                 "    interval: 1s\n");
     auto r = d.get(base + "/readiness");
     BOOST_TEST(r.status == 500, r.body);
     auto body = body_of(r);
@@ -112,4 +127,11 @@ BOOST_AUTO_TEST_CASE(post_put_body_regex_and_headers_through_the_daemon) {
     auto put = target.first("PUT /replace HTTP/1.1\r\n");
     BOOST_TEST(put.ends_with("\r\n\r\nstate=1"), put);
     BOOST_TEST(!target.first("GET /colour HTTP/1.1\r\n").empty());
+    // max_duration: the slow endpoint's 300 ms fail a 100 ms bound, a quick one passes 1.5 s.
+    auto slow = message_of(body, "slow");
+    BOOST_TEST(slow.starts_with("slow: took "), slow);
+    BOOST_TEST(slow.ends_with("ms, allowed 100ms"), slow);
+    BOOST_TEST(std::stoi(slow.substr(std::string("slow: took ").size())) >= 300, slow);
+    BOOST_TEST(body.at("checks").at("slow").at("status_code").as_int64() == 200, r.body);
+    BOOST_TEST(body.at("checks").at("quick").at("status").as_bool(), r.body);
 }

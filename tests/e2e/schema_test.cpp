@@ -337,6 +337,7 @@ BOOST_AUTO_TEST_CASE(the_exceptions_the_readme_lists_differ_as_it_says) {
          false, true},
         // What a schema cannot express.
         {one_tcp + ", timeout: 400d}\n", false, true},
+        {one_tcp + ", timeout: 500ms, max_duration: 500ms}\n", false, true},
         {one_tcp + ", timeout: .inf}\n", false, true},
         {one_tcp + "}\n" + "  - {name: a, type: file, path: /}\n", false, true},
         {one_tcp + ", port: 2}\n", false, true},

@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE retries
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+
+#include <atomic>
 #include <fstream>
 
 #include "child.hpp"
@@ -105,4 +108,51 @@ BOOST_AUTO_TEST_CASE(retries_stop_at_the_deadline) {
     BOOST_TEST(attempts(t.result) <= 4);
     BOOST_TEST(t.took < 1300ms);
     BOOST_TEST(t.result.message.find("refused") != std::string::npos, t.result.message);
+}
+
+namespace {
+
+/** Answers `+PONG` to each connection: the first `slow` of them `ms` after the request came. */
+struct slow_peer {
+    std::atomic<int> slow;
+    scripted_server server;
+    slow_peer(int ms, int slow_ones)
+        : slow(slow_ones), server([this, ms](int fd) {
+              read_until(fd, "\r\n");
+              // The peer's slowness is what is tested: it answers late on purpose.
+              if (slow.fetch_sub(1) > 0) ::poll(nullptr, 0, ms);
+              write_all(fd, "+PONG\r\n");
+          }) {}
+};
+
+tcp_spec ping(std::uint16_t port) {
+    return tcp_spec{"127.0.0.1", port, std::string("PING\r\n"), "+PONG"};
+}
+
+}  // namespace
+
+// max_duration: a success later than it fails as slow, says how long it took, and is retried as
+// any failing attempt; a fast enough one passes.
+BOOST_AUTO_TEST_CASE(a_success_slower_than_max_duration_fails_as_slow) {
+    slow_peer peer(400, 1);
+    auto spec = ping(peer.server.port());
+    spec.max_duration = 100ms;
+    auto c = make_check(spec, 3s);
+    auto t = run_once(c);
+    BOOST_TEST(!t.result.ok);
+    BOOST_TEST(t.result.message.starts_with("slow: took "), t.result.message);
+    BOOST_TEST(t.result.message.ends_with("ms, allowed 100ms"), t.result.message);
+    // It took the peer's 400 ms at least: the number is the attempt's own time.
+    auto took = std::stoi(t.result.message.substr(std::string("slow: took ").size()));
+    BOOST_TEST(took >= 400, t.result.message);
+    // The peer is fast now: the same check passes.
+    BOOST_TEST(run_once(c).result.ok);
+
+    // Retried as any failing attempt: the first is slow, the second is not.
+    peer.slow = 1;
+    c.retries = 2;
+    c.retry_delay = 10ms;
+    t = run_once(c);
+    BOOST_TEST(t.result.ok, t.result.message);
+    BOOST_TEST(attempts(t.result) == 2);
 }

@@ -45,6 +45,9 @@ struct check_unit {
     /** For a type whose results the application reports and heartbeatd never runs (push): how
      * often a report must come. Null for a type that runs. */
     duration (*report_ttl)(const check_spec& spec) = nullptr;
+    /** For a type that takes `max_duration` (checks/response_time.hpp): its value, which the
+     * dispatcher applies to each attempt. Null for a type that does not take it. */
+    std::optional<duration> (*max_duration)(const check_spec& spec) = nullptr;
 };
 
 /** How often a report must come for a check whose results are reported, not run; nullopt for a

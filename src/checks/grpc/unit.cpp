@@ -3,6 +3,7 @@
 
 #include "heartbeat/checks/grpc/run.hpp"
 #include "heartbeat/checks/unit.hpp"
+#include "heartbeat/checks/response_time.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/redact.hpp"
@@ -32,6 +33,7 @@ check_spec read(check_keys& keys) {
                  "tls: true");
     if (auto t = keys.optional("token_file"))
         g.token = read_secret_file(r, *t, "token_file", secret_content::one_line);
+    g.max_duration = read_max_duration(keys);
     return g;
 }
 
@@ -41,7 +43,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<grpc_spec>(y);
     return a.host == b.host && a.port == b.port && a.service == b.service && a.tls == b.tls &&
            a.tls_options.same(b.tls_options) && a.min_cert_validity == b.min_cert_validity &&
-           a.token == b.token;
+           a.token == b.token && a.max_duration == b.max_duration;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -83,6 +85,7 @@ constexpr std::string_view schema = R"json({
     ],
     "properties": {
       "type": {"const": "grpc"},
+      "max_duration": {"$ref": "#/$defs/duration"},
       "host": {"type": "string", "minLength": 1},
       "port": {"type": "integer", "minimum": 1, "maximum": 65535},
       "service": {"type": "string"},
@@ -112,14 +115,20 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
 | `token_file` | a file holding a token, sent as the `authorization` metadata `Bearer <token>`; never shown | none |
+| `max_duration` | a run that succeeds but takes longer fails (`slow: took 812ms, allowed 500ms`); shorter than `timeout` | none |
 )md";
+
+std::optional<duration> max_duration_of(const check_spec& spec) {
+    return std::get<grpc_spec>(spec).max_duration;
+}
 
 }  // namespace
 
 const check_unit& grpc_spec::unit() {
     static const check_unit unit{"grpc",
                                  {"host", "port", "service", "tls", "tls_verify", "ca_file",
-                                  "cert_file", "key_file", "min_cert_validity", "token_file"},
+                                  "cert_file", "key_file", "min_cert_validity", "token_file",
+                                  "max_duration"},
                                  read,
                                  same,
                                  remote_host,
@@ -128,7 +137,9 @@ const check_unit& grpc_spec::unit() {
                                  prepare,
                                  add_secrets,
                                  schema,
-                                 docs};
+                                 docs,
+                                 nullptr,
+                                 max_duration_of};
     return unit;
 }
 

@@ -6,6 +6,7 @@
 #include "heartbeat/checks/http/assertions.hpp"
 #include "heartbeat/checks/http/run.hpp"
 #include "heartbeat/checks/unit.hpp"
+#include "heartbeat/checks/response_time.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
 #include "heartbeat/redact.hpp"
@@ -104,6 +105,7 @@ check_spec read(check_keys& keys) {
     // A bad or missing url is reported already; a plain one has no certificate to check.
     if (auto u = parse_url(h.url); u && !u->tls)
         tls_only(keys, {"min_cert_validity", "cert_file", "key_file"}, "an https:// url");
+    h.max_duration = read_max_duration(keys);
     return h;
 }
 
@@ -123,7 +125,8 @@ bool same(const check_spec& x, const check_spec& y) {
     return a.url == b.url && a.method == b.method && a.headers == b.headers &&
            a.expect_status == b.expect_status && a.expect_body == b.expect_body &&
            a.expect_json == b.expect_json && a.tls.same(b.tls) &&
-           a.min_cert_validity == b.min_cert_validity && same_request_keys(a, b);
+           a.min_cert_validity == b.min_cert_validity && a.max_duration == b.max_duration &&
+           same_request_keys(a, b);
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -175,6 +178,7 @@ constexpr std::string_view schema = R"json({
     ],
     "properties": {
       "type": {"const": "http"},
+      "max_duration": {"$ref": "#/$defs/duration"},
       "url": {"type": "string", "pattern": "^https?://[^/?#\\s]+"},
       "method": {"type": "string", "pattern": "^([gG][eE][tT]|[hH][eE][aA][dD]|[pP][oO][sS][tT]|[pP][uU][tT])$"},
       "headers": {"$ref": "#/$defs/string_map"},
@@ -233,7 +237,12 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `cert_file` | with an `https://` url and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with an `https://` url: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
+| `max_duration` | a run that succeeds but takes longer fails (`slow: took 812ms, allowed 500ms`); shorter than `timeout` | none |
 )md";
+
+std::optional<duration> max_duration_of(const check_spec& spec) {
+    return std::get<http_spec>(spec).max_duration;
+}
 
 }  // namespace
 
@@ -242,7 +251,8 @@ const check_unit& http_spec::unit() {
         "http",
         {"url", "method", "body", "headers", "headers_from_files", "username", "password_file",
          "token_file", "expect_status", "expect_body", "expect_body_regex", "expect_headers",
-         "expect_json", "tls_verify", "ca_file", "cert_file", "key_file", "min_cert_validity"},
+         "expect_json", "tls_verify", "ca_file", "cert_file", "key_file", "min_cert_validity",
+         "max_duration"},
         read,
         same,
         remote_host,
@@ -251,7 +261,9 @@ const check_unit& http_spec::unit() {
         prepare,
         add_secrets,
         schema,
-        docs};
+        docs,
+        nullptr,
+        max_duration_of};
     return unit;
 }
 

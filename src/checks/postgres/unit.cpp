@@ -3,6 +3,7 @@
 
 #include "heartbeat/checks/postgres/run.hpp"
 #include "heartbeat/checks/unit.hpp"
+#include "heartbeat/checks/response_time.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/redact.hpp"
 #include "heartbeat/secret_file.hpp"
@@ -41,6 +42,7 @@ check_spec read(check_keys& keys) {
         if (auto v = r.string_value(*u, "user")) p.user = *v;
     if (auto f = keys.optional("password_file"))
         p.password = read_secret_file(r, *f, "password_file", secret_content::one_line);
+    p.max_duration = read_max_duration(keys);
     return p;
 }
 
@@ -48,7 +50,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& a = std::get<postgres_spec>(x);
     const auto& b = std::get<postgres_spec>(y);
     return a.host == b.host && a.port == b.port && a.dbname == b.dbname && a.user == b.user &&
-           a.password == b.password;
+           a.password == b.password && a.max_duration == b.max_duration;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -78,6 +80,7 @@ constexpr std::string_view schema = R"json({
     "allOf": [{"$ref": "#/$defs/common"}],
     "properties": {
       "type": {"const": "postgres"},
+      "max_duration": {"$ref": "#/$defs/duration"},
       "host": {"type": "string", "minLength": 1, "pattern": "^[^,/][^,]*$"},
       "port": {"type": "integer", "minimum": 1, "maximum": 65535},
       "dbname": {"type": "string", "minLength": 1},
@@ -96,17 +99,23 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `dbname` | the database named in the startup message | libpq's: `PGDATABASE`, else the user name |
 | `user` | the user named in the startup message | libpq's: `PGUSER`, else heartbeatd's user |
 | `password_file` | a file holding the password: the check then logs in, and a refused login fails it; never shown | none (no login) |
+| `max_duration` | a run that succeeds but takes longer fails (`slow: took 812ms, allowed 500ms`); shorter than `timeout` | none |
 )md";
+
+std::optional<duration> max_duration_of(const check_spec& spec) {
+    return std::get<postgres_spec>(spec).max_duration;
+}
 
 }  // namespace
 
 const check_unit& postgres_spec::unit() {
-    static const check_unit unit{"postgres",  {"host", "port", "dbname", "user", "password_file"},
+    static const check_unit unit{"postgres",  {"host", "port", "dbname", "user", "password_file", "max_duration"},
                                  read,        same,
                                  remote_host, nullptr,
                                  run,         prepare,
                                  secrets,     schema,
-                                 docs};
+                                 docs,        nullptr,
+                                 max_duration_of};
     return unit;
 }
 

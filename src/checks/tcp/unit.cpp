@@ -2,6 +2,7 @@
 #include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/tcp/run.hpp"
 #include "heartbeat/redact.hpp"
+#include "heartbeat/checks/response_time.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/net/tls.hpp"
 
@@ -38,6 +39,7 @@ check_spec read(check_keys& keys) {
     if (auto e = keys.optional("expect"))
         if (auto v = r.string_value(*e, "expect")) t.expect = *v;
     read_tls(keys, t);
+    t.max_duration = read_max_duration(keys);
     return t;
 }
 
@@ -46,7 +48,7 @@ bool same(const check_spec& x, const check_spec& y) {
     const auto& b = std::get<tcp_spec>(y);
     return a.host == b.host && a.port == b.port && a.send == b.send && a.expect == b.expect &&
            a.use_tls == b.use_tls && a.tls.same(b.tls) &&
-           a.min_cert_validity == b.min_cert_validity;
+           a.min_cert_validity == b.min_cert_validity && a.max_duration == b.max_duration;
 }
 
 std::string remote_host(const check_spec& spec) {
@@ -80,6 +82,7 @@ constexpr std::string_view schema = R"json({
     ],
     "properties": {
       "type": {"const": "tcp"},
+      "max_duration": {"$ref": "#/$defs/duration"},
       "host": {"type": "string", "minLength": 1},
       "port": {"type": "integer", "minimum": 1, "maximum": 65535},
       "send": {"type": "string", "minLength": 1},
@@ -109,14 +112,19 @@ constexpr std::string_view docs = R"md(| key | meaning | default |
 | `cert_file` | with `tls: true` and `key_file`: PEM file of the client certificate (and its chain) shown to a server that asks for one (mTLS) | none |
 | `key_file` | with `cert_file`: PEM file of its private key, without a passphrase; never shown | none |
 | `min_cert_validity` | with `tls: true`: fails when the server certificate expires sooner than this (`14d`); `0` fails only an expired one | none |
+| `max_duration` | a run that succeeds but takes longer fails (`slow: took 812ms, allowed 500ms`); shorter than `timeout` | none |
 )md";
+
+std::optional<duration> max_duration_of(const check_spec& spec) {
+    return std::get<tcp_spec>(spec).max_duration;
+}
 
 }  // namespace
 
 const check_unit& tcp_spec::unit() {
     static const check_unit unit{"tcp",
                                  {"host", "port", "send", "expect", "tls", "tls_verify", "ca_file",
-                                  "cert_file", "key_file", "min_cert_validity"},
+                                  "cert_file", "key_file", "min_cert_validity", "max_duration"},
                                  read,
                                  same,
                                  remote_host,
@@ -125,7 +133,9 @@ const check_unit& tcp_spec::unit() {
                                  prepare,
                                  nullptr,
                                  schema,
-                                 docs};
+                                 docs,
+                                 nullptr,
+                                 max_duration_of};
     return unit;
 }
 

@@ -21,6 +21,8 @@ struct grpc_spec {
     std::optional<duration> min_cert_validity;  // only with `tls: true`
     std::optional<std::string> token;           // `token_file`'s content: never shown
 
+    std::optional<duration> max_duration{};  // a slower successful attempt fails
+
     /** Everything the generic code knows of the type (src/checks/grpc/unit.cpp). */
     static const check_unit& unit();
 };

@@ -46,6 +46,8 @@ struct http_spec {
     std::vector<std::pair<std::string, std::string>> expect_headers;  // name, substring
     http_credentials credentials;  // from files: read at load, never shown
 
+    std::optional<duration> max_duration{};  // a slower successful attempt fails
+
     /** Everything the generic code knows of the type (src/checks/http/unit.cpp). */
     static const check_unit& unit();
 };

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "heartbeat/durations.hpp"
+
 namespace heartbeat {
 
 struct check_unit;  // heartbeat/checks/unit.hpp
@@ -15,6 +17,8 @@ struct postgres_spec {
     std::optional<std::string> dbname;
     std::optional<std::string> user;
     std::optional<std::string> password;  // `password_file`'s content: never shown
+
+    std::optional<duration> max_duration{};  // a slower successful attempt fails
 
     /** Everything the generic code knows of the type (src/checks/postgres/unit.cpp). */
     static const check_unit& unit();

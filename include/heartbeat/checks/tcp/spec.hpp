@@ -21,6 +21,8 @@ struct tcp_spec {
     tls_keys tls{};                               // with use_tls only
     std::optional<duration> min_cert_validity{};  // with use_tls only
 
+    std::optional<duration> max_duration{};  // a slower successful attempt fails
+
     /** Everything the generic code knows of the type (src/checks/tcp/unit.cpp). */
     static const check_unit& unit();
 };
