@@ -8,7 +8,8 @@ health_state::params state_params(const check_config& c) {
     // A reported check is refreshed every ttl (a report, or the failure of a missed one): that,
     // not its unused interval, is what the staleness guard measures it against.
     if (auto ttl = reported_ttl(c)) return {c.failure_threshold, c.success_threshold, *ttl, c.timeout};
-    return {c.failure_threshold, c.success_threshold, c.interval, c.timeout};
+    return {c.failure_threshold, c.success_threshold, c.interval, c.timeout,
+            c.interval_failing.value_or(c.interval)};
 }
 
 check_status::check_status(check_config c) : cfg(std::move(c)), state(state_params(cfg)) {}

@@ -49,6 +49,7 @@ std::string_view check_config::type() const {
 
 bool check_config::same_definition(const check_config& o) const {
     return name == o.name && probes == o.probes && timeout == o.timeout && interval == o.interval &&
+           interval_failing == o.interval_failing &&
            failure_threshold == o.failure_threshold && success_threshold == o.success_threshold &&
            enabled == o.enabled && retries == o.retries && retry_delay == o.retry_delay &&
            spec.index() == o.spec.index() && unit_of(spec).same(spec, o.spec);
@@ -145,12 +146,15 @@ void load_server(config_reader& r, const YAML::Node& n, server_config& s,
 void load_defaults(config_reader& r, const YAML::Node& n, check_defaults& d) {
     if (!r.expect_map(n, "defaults")) return;
     r.for_each_key(
-        n, {"timeout", "interval", "failure_threshold", "success_threshold"}, "in 'defaults'",
+        n, {"timeout", "interval", "interval_failing", "failure_threshold", "success_threshold"},
+        "in 'defaults'",
         [&](const std::string& key, const YAML::Node& v) {
             if (key == "timeout") {
                 if (auto t = r.duration_value(v, key, false)) d.timeout = *t;
             } else if (key == "interval") {
                 if (auto t = r.duration_value(v, key, true)) d.interval = *t;
+            } else if (key == "interval_failing") {
+                if (auto t = r.duration_value(v, key, false)) d.interval_failing = *t;
             } else if (auto t = r.int_value(v, key, 1, 1000)) {
                 (key == "failure_threshold" ? d.failure_threshold : d.success_threshold) =
                     static_cast<int>(*t);

@@ -25,6 +25,7 @@ const std::vector<std::string_view> common_keys = {"name",
                                                    "probes",
                                                    "timeout",
                                                    "interval",
+                                                   "interval_failing",
                                                    "failure_threshold",
                                                    "success_threshold",
                                                    "enabled",
@@ -117,6 +118,8 @@ void read_common_keys(config_reader& r, const std::map<std::string, YAML::Node>&
             if (auto t = r.duration_value(v, key, false)) c.timeout = *t;
         } else if (key == "interval") {
             if (auto t = r.duration_value(v, key, true)) c.interval = *t;
+        } else if (key == "interval_failing") {
+            if (auto t = r.duration_value(v, key, false)) c.interval_failing = *t;
         } else if (key == "failure_threshold") {
             if (auto t = r.int_value(v, key, 1, 1000)) c.failure_threshold = static_cast<int>(*t);
         } else if (key == "success_threshold") {
@@ -197,7 +200,12 @@ void check_max_duration(config_reader& r, const check_config& c, const check_key
 }
 
 /** Warnings for known probe pitfalls (SPEC 2.1). */
-void warn_pitfalls(config_reader& r, const check_config& c, const YAML::Node& n) {
+void warn_pitfalls(config_reader& r, const check_config& c, const YAML::Node& n,
+                   const check_keys& keys) {
+    if (auto v = keys.optional("interval_failing"); v && c.interval.count() == 0 && !reported_ttl(c))
+        r.warn(v->Mark(), fmt::format("'interval_failing' does nothing on {}: with interval 0 it "
+                                      "runs only when a request needs it",
+                                      keys.label));
     if (auto text = remote_liveliness_warning(c); !text.empty()) r.warn(n.Mark(), text);
     if (c.interval.count() > 0 && c.timeout >= c.interval)
         r.warn(n.Mark(),
@@ -220,6 +228,7 @@ std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
     c.line = n.Mark().line + 1;
     c.timeout = d.timeout;
     c.interval = d.interval;
+    c.interval_failing = d.interval_failing;
     c.failure_threshold = d.failure_threshold;
     c.success_threshold = d.success_threshold;
     std::size_t errors_before = r.error_count();
@@ -239,7 +248,7 @@ std::optional<check_config> read_check(config_reader& r, const YAML::Node& n,
     }
     if (r.error_count() != errors_before || !type_index || c.name.empty()) return std::nullopt;
 
-    warn_pitfalls(r, c, n);
+    warn_pitfalls(r, c, n, keys);
     return c;
 }
 

@@ -26,9 +26,15 @@ std::optional<transition> health_state::on_result(bool ok, time_point now) {
     return transition{before, *reported_};
 }
 
+duration health_state::interval_in_force() const {
+    bool failing = !reported_ok();
+    return failing && params_.interval_failing.count() > 0 ? params_.interval_failing
+                                                           : params_.interval;
+}
+
 std::optional<health_state::time_point> health_state::stale_at() const {
     if (!reported_ || params_.interval.count() == 0) return std::nullopt;
-    return last_run_ + 2 * params_.interval + params_.timeout;
+    return last_run_ + 2 * interval_in_force() + params_.timeout;
 }
 
 bool health_state::stale(time_point now) const {

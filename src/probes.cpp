@@ -60,7 +60,7 @@ json::object check_json(const check_status& e, probe p, const moment& at) {
             "stale: last run {} ago, expected every {}; the scheduler is stuck or the clock "
             "jumped (last message: {})",
             format_duration(age),
-            format_duration(reported_ttl(e.cfg).value_or(e.cfg.interval)), e.last.message);
+            format_duration(e.state.interval_in_force()), e.last.message);
     } else {
         o["message"] = e.last.message;
     }

@@ -26,8 +26,13 @@ duration jitter_span(duration interval) {
     return std::clamp<duration>(interval / 10, duration{0}, std::chrono::seconds(1));
 }
 
+duration interval_in_force(const check_status& s) {
+    return s.state.interval_in_force();
+}
+
 duration next_pause(const check_status& s, duration jitter) {
-    return s.cfg.interval + std::clamp(jitter, duration{0}, jitter_span(s.cfg.interval));
+    auto interval = interval_in_force(s);
+    return interval + std::clamp(jitter, duration{0}, jitter_span(interval));
 }
 
 duration draw_jitter(duration interval, std::mt19937_64& rng) {

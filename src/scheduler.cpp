@@ -84,7 +84,7 @@ net::awaitable<void> scheduler::loop(entry_ptr e) {
         co_await run_once(e);
         if (e->stopped) break;
         e->sleep.expires_after(
-            schedule::next_pause(*e, schedule::draw_jitter(e->cfg.interval, rng_)));
+            schedule::next_pause(*e, schedule::draw_jitter(schedule::interval_in_force(*e), rng_)));
         co_await e->sleep.async_wait(use_nothrow);
     }
 }

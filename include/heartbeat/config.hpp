@@ -28,6 +28,8 @@ struct check_config {
     std::set<probe> probes{probe::readiness};
     duration timeout = std::chrono::seconds(1);
     duration interval = std::chrono::seconds(10);
+    /** The interval while the check is reported failing, or has not passed yet; none: `interval`. */
+    std::optional<duration> interval_failing;
     int failure_threshold = 1;
     int success_threshold = 1;
     bool enabled = true;

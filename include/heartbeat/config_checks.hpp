@@ -17,6 +17,7 @@ namespace heartbeat::config_detail {
 struct check_defaults {
     duration timeout = std::chrono::seconds(1);
     duration interval = std::chrono::seconds(10);
+    std::optional<duration> interval_failing;  // none: each check's interval
     int failure_threshold = 1;
     int success_threshold = 1;
 };

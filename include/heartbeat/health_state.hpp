@@ -27,6 +27,7 @@ class health_state {
         int success_threshold = 1;
         duration interval{0};  // 0: on demand, never stale
         duration timeout{std::chrono::seconds(1)};
+        duration interval_failing{0};  // while reported failing; 0: `interval`
     };
 
     explicit health_state(params p) : params_(p) {}
@@ -47,7 +48,11 @@ class health_state {
     int consecutive_failures() const { return failures_; }
     int consecutive_successes() const { return successes_; }
 
-    /** When a background result stops being trustworthy: last run + 2 x interval + timeout. */
+    /** The interval in force: `interval_failing` while the reported state is failing (the first
+     * result included), else `interval`. */
+    duration interval_in_force() const;
+    /** When a background result stops being trustworthy: last run + 2 x the interval in force +
+     * timeout. */
     std::optional<time_point> stale_at() const;
     /** True when, at `now`, the latest result is too old to report (background checks only). */
     bool stale(time_point now) const;

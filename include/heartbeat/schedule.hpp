@@ -30,9 +30,13 @@ bool needs_run(const check_status& s, mode m, duration reuse, steady_clock::time
 /** The widest jitter added to an interval: a tenth of it, at most a second. */
 duration jitter_span(duration interval);
 
+/** The interval a looping check runs at now: `interval_failing` while it is reported failing or
+ * has not passed yet, else `interval`. */
+duration interval_in_force(const check_status& s);
+
 /**
- * The pause after a run of a looping check before its next: its interval plus `jitter`, which is
- * clamped to the jitter span (the caller draws it, see `draw_jitter`).
+ * The pause after a run of a looping check before its next: the interval in force plus `jitter`,
+ * which is clamped to that interval's jitter span (the caller draws it, see `draw_jitter`).
  */
 duration next_pause(const check_status& s, duration jitter);
 

@@ -89,6 +89,8 @@ BOOST_AUTO_TEST_CASE(schema_and_validate_agree_on_good_and_bad_files) {
         {"checks:\n" + tcp + ", probes: [readyness]}\n", false},
         {"checks:\n" + tcp + ", timeout: 5 sec}\n", false},
         {"checks:\n" + tcp + ", timeout: 0}\n", false},
+        {"checks:\n" + tcp + ", interval: 1m, interval_failing: 5s}\n", true},
+        {"checks:\n" + tcp + ", interval_failing: 0}\n", false},
         {"checks:\n" + tcp + ", failure_threshold: 0}\n", false},
         {"checks:\n" + tcp + ", url: 'http://x/'}\n", false},
         {"checks:\n  - {name: h, type: http, url: 'ftp://x/'}\n", false},

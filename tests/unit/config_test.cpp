@@ -494,3 +494,36 @@ BOOST_AUTO_TEST_CASE(push_listen_is_off_only_with_a_plain_false_or_empty_text) {
                    std::string::npos,
                printed(quoted));
 }
+
+BOOST_AUTO_TEST_CASE(interval_failing_is_a_duration_that_defaults_to_the_interval) {
+    auto r = parse("checks:\n  - {name: a, type: file, path: /, interval: 1m, interval_failing: 5s}\n"
+                   "  - {name: b, type: file, path: /}\n");
+    BOOST_TEST_REQUIRE(r.ok(), printed(r));
+    BOOST_TEST((r.cfg->checks[0].interval_failing == std::optional<duration>(5s)));
+    BOOST_TEST(!r.cfg->checks[1].interval_failing.has_value());
+    auto other = parse("checks:\n  - {name: a, type: file, path: /, interval: 1m, "
+                       "interval_failing: 6s}\n");
+    BOOST_TEST(!r.cfg->checks[0].same_definition(other.cfg->checks[0]));
+    BOOST_TEST(mentions(parse("checks:\n  - {name: a, type: file, path: /, interval_failing: 0}\n"),
+                        "'interval_failing' must be longer than 0"));
+    // Where it can do nothing: a warning, at its place.
+    auto on_demand = parse("checks:\n  - {name: a, type: file, path: /, interval: 0, "
+                           "interval_failing: 5s}\n");
+    BOOST_TEST(on_demand.ok());
+    BOOST_TEST(printed(on_demand) ==
+                   "test.yaml:2:67: warning: 'interval_failing' does nothing on check 'a': with "
+                   "interval 0 it runs only when a request needs it\n",
+               printed(on_demand));
+    auto push = parse("server: {push_listen: '127.0.0.1:0'}\n"
+                      "checks:\n  - {name: p, type: push, ttl: 1m, interval_failing: 5s}\n");
+    BOOST_TEST(mentions(push, "'interval_failing' does nothing on a push check"), printed(push));
+    // From the defaults, unless a check sets its own; inherited, it warns about nothing.
+    auto inherited = parse("defaults: {interval_failing: 3s}\nchecks:\n"
+                           "  - {name: a, type: file, path: /}\n"
+                           "  - {name: b, type: file, path: /, interval_failing: 1s}\n"
+                           "  - {name: c, type: file, path: /, interval: 0}\n");
+    BOOST_TEST_REQUIRE(inherited.ok(), printed(inherited));
+    BOOST_TEST(printed(inherited).empty(), printed(inherited));
+    BOOST_TEST((inherited.cfg->checks[0].interval_failing == std::optional<duration>(3s)));
+    BOOST_TEST((inherited.cfg->checks[1].interval_failing == std::optional<duration>(1s)));
+}

@@ -152,3 +152,54 @@ BOOST_AUTO_TEST_CASE(recording_a_result_counts_it_and_dates_changes_only) {
     BOOST_TEST((s.since == w0 + 2s));
     BOOST_TEST(s.runs() == 3u);
 }
+
+// interval_failing: the interval in force follows the reported state, thresholds applied, and
+// the pause, its jitter and the staleness guard follow the interval in force.
+BOOST_AUTO_TEST_CASE(a_failing_check_runs_at_interval_failing_until_it_is_reported_passing) {
+    auto c = config_of(60s, 1s);
+    c.interval_failing = 5s;
+    c.failure_threshold = 2;
+    check_status s(c);
+    // Before any result, and after a first result that fails: the failing interval.
+    BOOST_TEST(schedule::interval_in_force(s) == 5s);
+    s.record(failure("down"), t0, {});
+    BOOST_TEST(schedule::next_pause(s, 0s) == 5s);
+    BOOST_TEST(schedule::next_pause(s, 1h) == 5s + schedule::jitter_span(5s));
+    BOOST_TEST((*s.state.stale_at() == t0 + 2 * 5s + 1s));
+    // Reported passing: back to the interval, and its staleness.
+    s.record(success(), t0 + 5s, {});
+    BOOST_TEST(schedule::next_pause(s, 0s) == 60s);
+    BOOST_TEST((*s.state.stale_at() == t0 + 5s + 2 * 60s + 1s));
+    // One failure, under the threshold: still reported passing, still the interval.
+    s.record(failure("down"), t0 + 65s, {});
+    BOOST_TEST(schedule::next_pause(s, 0s) == 60s);
+    // The second: reported failing, the failing interval.
+    s.record(failure("down"), t0 + 125s, {});
+    BOOST_TEST(schedule::next_pause(s, 0s) == 5s);
+    // Without interval_failing nothing changes: the interval whatever the state.
+    check_status plain(config_of(60s));
+    plain.record(failure("down"), t0, {});
+    BOOST_TEST(schedule::next_pause(plain, 0s) == 60s);
+}
+
+BOOST_AUTO_TEST_CASE(a_loop_in_fake_time_polls_faster_while_failing) {
+    // Five minutes of a loop that fails for its first two minutes: runs every 5 s then, every
+    // 60 s after (jitter included, within its spans).
+    std::mt19937_64 rng(11);
+    auto c = config_of(60s);
+    c.interval_failing = 5s;
+    check_status s(c);
+    auto now = t0;
+    int failing_runs = 0, passing_runs = 0;
+    while (now < t0 + 300s) {
+        bool up = now >= t0 + 120s;
+        s.record(up ? success() : failure("down"), now, {});
+        ++(up ? passing_runs : failing_runs);
+        BOOST_TEST(!s.state.stale(now));
+        now += schedule::next_pause(s, schedule::draw_jitter(schedule::interval_in_force(s), rng));
+    }
+    BOOST_TEST(failing_runs >= 120 / 6);  // 5 s plus a jitter of at most 0.5 s
+    BOOST_TEST(failing_runs <= 120 / 5 + 1);
+    BOOST_TEST(passing_runs >= 180 / 61);
+    BOOST_TEST(passing_runs <= 180 / 60 + 2);
+}

@@ -14,7 +14,7 @@ using config_detail::check_keys;
 /** `interval` and `timeout` mean nothing to a check that never runs: say so rather than let a
  * user believe they do something. */
 void warn_unused(check_keys& keys) {
-    for (std::string_view key : {"interval", "timeout"})
+    for (std::string_view key : {"interval", "interval_failing", "timeout"})
         if (auto v = keys.optional(key))
             keys.reader.warn(v->Mark(), fmt::format("'{}' does nothing on a push check ({}): the "
                                                     "application reports, and 'ttl' says how "
