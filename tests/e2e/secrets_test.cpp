@@ -31,7 +31,7 @@ void echo_request(int fd) {
     std::string head = read_until(fd, "\r\n\r\n", 2000);
     // The credentials first: what a check quotes of a body is its beginning.
     std::string body;
-    for (const std::string name : {"Authorization: ", "X-Api-Key: "})
+    for (const std::string name : {"Authorization: ", "X-Auth-Token: ", "X-Api-Key: "})
         if (auto at = head.find(name); at != std::string::npos)
             body += head.substr(at, head.find("\r\n", at) - at) + " ";
     body += head;
@@ -45,13 +45,13 @@ std::string config(std::uint16_t port) {
     return "environ:\n  variables: [HOME]\n"
            "checks:\n"
            "  - {name: echo-status, type: http, url: '" +
-           url + "/s', interval: 200ms, timeout: 150ms, headers: {Authorization: 'Bearer " + token +
+           url + "/s', interval: 200ms, timeout: 150ms, headers: {X-Auth-Token: 'Bearer " + token +
            "', X-Api-Key: " + header_value +
            "}, probes: [readiness, liveliness, startup, environ]}\n"
            "  - {name: echo-body, type: http, url: '" +
            url +
            "/b', interval: 200ms, timeout: 150ms, expect_status: [5xx], expect_body: nothing, "
-           "headers: {Authorization: 'Bearer " +
+           "headers: {X-Auth-Token: 'Bearer " +
            token + "'}}\n";
 }
 

@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(exits_1_at_the_timeout_listing_each_failing_check_and_no_se
             "    url: http://user:" +
             password + "@127.0.0.1:" + std::to_string(port) +
             "/health\n"
-            "    headers: {Authorization: Bearer " +
+            "    headers: {X-Auth-Token: Bearer " +
             token +
             "}\n"
             "    interval: 200ms\n"
