@@ -52,6 +52,7 @@ bool check_config::same_definition(const check_config& o) const {
            interval_failing == o.interval_failing &&
            failure_threshold == o.failure_threshold && success_threshold == o.success_threshold &&
            enabled == o.enabled && retries == o.retries && retry_delay == o.retry_delay &&
+           critical == o.critical &&
            spec.index() == o.spec.index() && unit_of(spec).same(spec, o.spec);
 }
 
@@ -182,6 +183,28 @@ struct check_place {
     int line = 0;
     int column = 0;
 };
+
+/** A probe whose every check is `critical: false` can never fail on a check: said at its first. */
+void warn_all_non_critical(config_reader& r, const config& cfg, const std::string& main_file,
+                           const std::map<std::string, check_place>& places) {
+    for (probe p : {probe::readiness, probe::liveliness, probe::startup}) {
+        const check_config* first = nullptr;
+        bool any_critical = false;
+        for (const auto& c : cfg.checks) {
+            if (!c.enabled || !c.probes.count(p)) continue;
+            if (!first) first = &c;
+            any_critical = any_critical || c.critical;
+        }
+        auto at = first ? places.find(first->name) : places.end();
+        if (any_critical || at == places.end()) continue;
+        const auto& place = at->second;
+        r.diags.push_back({place.line, place.column,
+                           fmt::format("every {} check is critical: false, so {} never fails on "
+                                       "a check; make the one it depends on critical",
+                                       probe_name(p), probe_name(p)),
+                           true, *place.file == main_file ? std::string() : *place.file});
+    }
+}
 
 /** True (after reporting it) when `item` repeats the name of a check before it, in this `file` or
  * another (the main one or an included one). */
@@ -349,6 +372,7 @@ config load(config_reader& r, const YAML::Node& root, const std::string& path,
         },
         sources);
     check_push(r, cfg, marks, std::filesystem::path(path).parent_path());
+    warn_all_non_critical(r, cfg, path, names);
     return cfg;
 }
 

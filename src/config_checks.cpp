@@ -31,7 +31,8 @@ const std::vector<std::string_view> common_keys = {"name",
                                                    "enabled",
                                                    "retries",
                                                    "retry_delay",
-                                                   "allow_remote"};
+                                                   "allow_remote",
+                                                   "critical"};
 
 /** "tcp, http, exec, file" with `last` ("," or " or") before the last name. */
 std::string listed_types(std::string_view last) {
@@ -132,6 +133,8 @@ void read_common_keys(config_reader& r, const std::map<std::string, YAML::Node>&
             if (auto t = r.duration_value(v, key, true)) c.retry_delay = *t;
         } else if (key == "allow_remote") {
             if (auto b = r.bool_value(v, key)) c.allow_remote = *b;
+        } else if (key == "critical") {
+            if (auto b = r.bool_value(v, key)) c.critical = *b;
         }
     }
 }

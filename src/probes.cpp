@@ -71,20 +71,39 @@ json::object check_json(const check_status& e, probe p, const moment& at) {
     return o;
 }
 
+namespace {
+
+/** `,"warnings":["a","b"]` for the failing non-critical checks, or "" when there are none. */
+std::string warnings_text(const std::vector<std::string_view>& names) {
+    if (names.empty()) return "";
+    std::string out = ",\"warnings\":[";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, names[i]);
+    }
+    return out + "]";
+}
+
+}  // namespace
+
 probe_answer render_probe(probe p, const status_list& checks, const moment& at, bool draining,
                           bool verbose) {
     probe_answer a;
     json::object list;
     std::string text;
+    std::vector<std::string_view> warnings;
     for (const auto& e : checks) {
         auto o = check_json(*e, p, at);
         bool ok = o["status"].as_bool();
-        a.ok = a.ok && ok;
+        // A non-critical check is shown as it is, and fails nothing: a warning.
+        if (e->cfg.critical) a.ok = a.ok && ok;
+        if (!ok && !e->cfg.critical) warnings.push_back(e->cfg.name);
         if (verbose) {
             if (ok)
                 text += fmt::format("[+]{} ok\n", e->cfg.name);
             else
-                text += fmt::format("[-]{} failed: {}\n", e->cfg.name,
+                text += fmt::format("[{}]{} {}: {}\n", e->cfg.critical ? '-' : '!', e->cfg.name,
+                                    e->cfg.critical ? "failed" : "warn",
                                     o["message"].as_string().c_str());
         }
         list[e->cfg.name] = std::move(o);
@@ -103,6 +122,8 @@ probe_answer render_probe(probe p, const status_list& checks, const moment& at, 
     if (shutting_down) body["message"] = "shutting down";
     body["checks"] = std::move(list);
     a.body = to_json_text(body);
+    // As render_probe_kept writes it: after the checks.
+    if (!warnings.empty()) a.body.insert(a.body.size() - 1, warnings_text(warnings));
     return a;
 }
 
@@ -134,9 +155,11 @@ probe_answer render_probe_kept(probe p, const status_list& checks, const moment&
                                bool draining) {
     probe_answer a;
     std::size_t size = 64;
+    std::vector<std::string_view> warnings;
     for (const auto& e : checks) {
         const auto& r = rendered(*e, p, at);
-        a.ok = a.ok && r.ok;
+        if (e->cfg.critical) a.ok = a.ok && r.ok;
+        if (!r.ok && !e->cfg.critical) warnings.push_back(e->cfg.name);
         size += r.text.size() + 1;
     }
     bool shutting_down = draining && p == probe::readiness;
@@ -151,7 +174,9 @@ probe_answer render_probe_kept(probe p, const status_list& checks, const moment&
         first = false;
         a.body += e->rendered[static_cast<int>(p)].text;
     }
-    a.body += "}}";
+    a.body += '}';
+    a.body += warnings_text(warnings);
+    a.body += '}';
     return a;
 }
 

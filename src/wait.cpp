@@ -64,7 +64,8 @@ std::string cannot_wait_for(const std::vector<check_config>& checks, std::string
 std::vector<check_config> checks_to_wait_for(const config& cfg, probe p) {
     std::vector<check_config> out;
     for (auto c : cfg.checks) {
-        if (!c.enabled || !c.probes.count(p)) continue;
+        // A non-critical check fails no probe: nothing waits for it.
+        if (!c.enabled || !c.probes.count(p) || !c.critical) continue;
         // `wait` has no requests to run an on-demand check: it runs as often as requests could.
         if (c.interval.count() == 0) c.interval = std::chrono::seconds(1);
         out.push_back(std::move(c));

@@ -40,6 +40,8 @@ struct check_config {
     duration retry_delay = std::chrono::milliseconds(200);
     /** A liveliness check that reaches another host on purpose: no warning about it. */
     bool allow_remote = false;
+    /** `critical: false`: reported with its real status, but it fails no probe (a warning). */
+    bool critical = true;
     check_spec spec;
     /** Values of environment variables its keys were expanded from: secrets, never shown. */
     std::vector<std::string> variable_secrets;

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "heartbeat/checks/file/run.hpp"
 #include "heartbeat/cli.hpp"
@@ -312,6 +313,49 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     auto empty = render_probe(probe::startup, {}, at, false, false);
     BOOST_TEST(empty.ok);
     BOOST_TEST(empty.body == R"({"status":true,"checks":{}})");
+}
+
+// critical: false: the entry shows the real status, the probe's verdict ignores it, the body lists
+// it in warnings while it fails, ?verbose marks it [!]; both renderings agree.
+BOOST_AUTO_TEST_CASE(a_non_critical_check_warns_and_fails_no_probe) {
+    entries es;
+    es.add("db", {probe::readiness, probe::startup}, true);
+    auto cache = es.add("cache", {probe::readiness, probe::startup}, false);
+    cache->cfg.critical = false;
+    auto at = moment::now();
+    for (probe p : {probe::readiness, probe::startup}) {
+        auto checks = select_checks(es.all, p, {});
+        auto fresh = render_probe(p, checks, at, false, false);
+        auto kept = render_probe_kept(p, checks, at, false);
+        BOOST_TEST(fresh.ok, probe_name(p));
+        BOOST_TEST(kept.ok);
+        BOOST_TEST(kept.body == fresh.body);
+        auto body = boost::json::parse(fresh.body).as_object();
+        BOOST_TEST(body.at("status").as_bool());
+        BOOST_TEST(!body.at("checks").at("cache").at("status").as_bool());
+        BOOST_TEST(boost::json::serialize(body.at("warnings")) == R"(["cache"])");
+        BOOST_TEST(fresh.body.ends_with(R"(},"warnings":["cache"]})"), fresh.body);
+    }
+    auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
+                                false, true);
+    BOOST_TEST(verbose.body ==
+               "[+]db ok\n[!]cache warn: connect 127.0.0.1:1: connection refused\nreadiness "
+               "check passed\n");
+    // A critical failure still fails the probe; the warning stays beside it.
+    auto db = es.all.front();
+    db->last = failure("down");
+    db->state.on_result(false, steady_clock::now());
+    auto both = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
+                             false, false);
+    BOOST_TEST(!both.ok);
+    BOOST_TEST(both.body.ends_with(R"(,"warnings":["cache"]})"), both.body);
+    // Passing again: no warnings key at all, the body as it always was.
+    cache->last = success();
+    cache->state.on_result(true, steady_clock::now());
+    ++cache->runs_ok;
+    auto clean = render_probe_kept(probe::readiness, select_checks(es.all, probe::readiness, {}),
+                                   at, false);
+    BOOST_TEST(clean.body.find("warnings") == std::string::npos, clean.body);
 }
 
 BOOST_AUTO_TEST_CASE(kept_renderings_give_the_same_bodies_and_follow_new_results) {

@@ -268,6 +268,9 @@ BOOST_AUTO_TEST_CASE(it_waits_for_the_enabled_checks_of_its_probe_and_runs_on_de
     cfg.checks.push_back(tcp_check("live", {probe::liveliness}));
     cfg.checks.push_back(tcp_check("off", {probe::readiness}));
     cfg.checks.back().enabled = false;
+    // A non-critical check fails no probe: it holds nothing up either.
+    cfg.checks.push_back(tcp_check("optional", {probe::readiness, probe::startup}));
+    cfg.checks.back().critical = false;
     auto ready = checks_to_wait_for(cfg, probe::readiness);
     BOOST_TEST_REQUIRE(ready.size() == 2u);
     BOOST_TEST(ready[0].name == "ready");
