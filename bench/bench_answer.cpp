@@ -51,8 +51,7 @@ int main() {
     double cached =
         ns_per_op(n, [&] { sink += daemon_answers.respond(route, 11, true).body().size(); });
     double fresh = ns_per_op(n / 10, [&] {
-        sink += render_probe(probe::readiness, sched.statuses(), moment::now(), false, false)
-                    .body.size();
+        sink += render_probe(probe::readiness, sched.statuses(), moment::now(), {}).body.size();
     });
     std::printf("readiness answer, 20 checks, body %zu bytes\n",
                 daemon_answers.respond(route, 11, true).body().size());

@@ -34,7 +34,8 @@ void answers::configure(const server_config& server, environ_config environ) {
 
 net::awaitable<http::response> answers::handle(http::bhttp::request<http::bhttp::string_body> req) {
     auto started = steady_clock::now();
-    auto r = http::parse_route(req.method(), req.target(), server_);
+    auto r =
+        http::parse_route(req.method(), req.target(), server_, req[http::bhttp::field::accept]);
     if (r.what == http::route::kind::environ) co_await environ_.refresh_in(reader_, moment::now());
     if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
         // The only wait an answer may have: first results, and on-demand checks.
@@ -74,21 +75,21 @@ http::response answers::respond(const http::route& r, unsigned version, bool kee
 const probe_answer& answers::probe_body(const http::route& r, const moment& at,
                                         std::optional<probe_answer>& own) {
     if (!r.select.only && r.select.exclude.empty() && !r.verbose)
-        return cache_.get(sched_.statuses(), sched_.version(), r.which, draining_, at);
-    own = render_probe(r.which, select_checks(sched_.statuses(), r.which, r.select), at, draining_,
-                       r.verbose);
+        return cache_.get(sched_.statuses(), sched_.version(), r.which, hold(), at, r.format);
+    own = render_probe(r.which, select_checks(sched_.statuses(), r.which, r.select), at,
+                       {hold(), r.format, r.verbose});
     return *own;
 }
 
 std::string answers::metrics_body(const moment& at) {
     const auto& all = sched_.statuses();
     auto version = sched_.version();
-    std::array<bool, 3> up{cache_.get(all, version, probe::readiness, draining_, at).ok,
-                           cache_.get(all, version, probe::liveliness, draining_, at).ok,
-                           cache_.get(all, version, probe::startup, draining_, at).ok};
+    std::array<bool, 3> up{cache_.get(all, version, probe::readiness, hold(), at).ok,
+                           cache_.get(all, version, probe::liveliness, hold(), at).ok,
+                           cache_.get(all, version, probe::startup, hold(), at).ok};
     std::size_t connections = open_connections ? open_connections() : 0;
     return metrics_.get({all, version, up, reload_, requests_, at, connections,
-                         runtime_.reaper().orphans_reaped()});
+                         runtime_.reaper().orphans_reaped(), maintenance_});
 }
 
 std::string_view answers::handler_label(const http::route& r) {

@@ -178,8 +178,7 @@ int run_check_once(const cli_options& options) {
         auto at = moment::now();
         environ_reporter environ(cfg->environ);
         if (p == probe::environ) environ.refresh(at);
-        auto a = p == probe::environ ? environ.render(checks, at)
-                                     : render_probe(p, checks, at, false, false);
+        auto a = p == probe::environ ? environ.render(checks, at) : render_probe(p, checks, at, {});
         ok = a.ok;
         body = std::move(a.body);
         ioc.stop();  // the SIGCHLD watch would keep run() going forever

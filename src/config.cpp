@@ -49,10 +49,9 @@ std::string_view check_config::type() const {
 
 bool check_config::same_definition(const check_config& o) const {
     return name == o.name && probes == o.probes && timeout == o.timeout && interval == o.interval &&
-           interval_failing == o.interval_failing &&
-           failure_threshold == o.failure_threshold && success_threshold == o.success_threshold &&
-           enabled == o.enabled && retries == o.retries && retry_delay == o.retry_delay &&
-           critical == o.critical &&
+           interval_failing == o.interval_failing && failure_threshold == o.failure_threshold &&
+           success_threshold == o.success_threshold && enabled == o.enabled &&
+           retries == o.retries && retry_delay == o.retry_delay && critical == o.critical &&
            spec.index() == o.spec.index() && unit_of(spec).same(spec, o.spec);
 }
 
@@ -96,6 +95,7 @@ void load_push_listen(config_reader& r, const YAML::Node& v, server_config& s) {
     if (auto hp = parse_listen(*text)) {
         s.push_host = hp->first;
         s.push_port = hp->second;
+        s.push_listen_set = true;
     } else {
         r.error(v.Mark(), fmt::format("'push_listen' must be host:port with a port from 0 to 65535 "
                                       "(\"127.0.0.1:8081\"), or \"\" or false for no push "
@@ -148,8 +148,7 @@ void load_defaults(config_reader& r, const YAML::Node& n, check_defaults& d) {
     if (!r.expect_map(n, "defaults")) return;
     r.for_each_key(
         n, {"timeout", "interval", "interval_failing", "failure_threshold", "success_threshold"},
-        "in 'defaults'",
-        [&](const std::string& key, const YAML::Node& v) {
+        "in 'defaults'", [&](const std::string& key, const YAML::Node& v) {
             if (key == "timeout") {
                 if (auto t = r.duration_value(v, key, false)) d.timeout = *t;
             } else if (key == "interval") {
@@ -314,9 +313,10 @@ void check_push(config_reader& r, config& cfg, const server_marks& marks,
     std::string pushed;
     for (const auto& c : cfg.checks)
         if (c.enabled && reported_ttl(c)) pushed += (pushed.empty() ? "" : ", ") + c.name;
-    // The push listener opens only for push checks: only then can the two addresses clash.
+    // The push listener opens only for push checks or a push_listen of the file's: only then can
+    // the two addresses clash.
     bool clash = s.push_host == s.host && s.push_port == s.port && s.port != 0;
-    if (s.push_enabled && !pushed.empty() && clash)
+    if (s.push_enabled && (!pushed.empty() || s.push_listen_set) && clash)
         r.error(marks.push_listen.value_or(YAML::Mark()),
                 fmt::format("'push_listen' ({}) must differ from 'listen': reports go to a "
                             "listener of their own",

@@ -63,6 +63,7 @@ daemon::daemon(net::io_context& ioc, config cfg, std::optional<std::string> path
           },
           http::server_limits{.max_connections = cfg_.server.max_connections}),
       signals_(ioc, SIGTERM, SIGINT, SIGHUP) {
+    signals_.add(SIGUSR1);
     sched_.on_transition = log_transition;
     answers_.open_connections = [this] { return server_.connections(); };
     if (path_)
@@ -110,15 +111,18 @@ bool daemon::listen(const std::string& host, std::uint16_t port) {
     }
 }
 
-// Opened only for a config with push checks: a sidecar that opened a second port unasked could take
-// one the application in its pod means to use.
+// Opened only for a config with push checks or a push_listen of its own: a sidecar that opened a
+// second port unasked could take one the application in its pod means to use.
 bool daemon::open_push_listener() {
     const auto& s = cfg_.server;
-    bool wanted = std::any_of(cfg_.checks.begin(), cfg_.checks.end(),
+    bool wanted = s.push_listen_set ||
+                  std::any_of(cfg_.checks.begin(), cfg_.checks.end(),
                               [](const check_config& c) { return c.enabled && reported_ttl(c); });
     if (push_ || !s.push_enabled || !wanted) return true;
     auto listener = std::make_unique<push_listener>(
         ioc_.get_executor(), scheduler_sink(sched_),
+        maintenance_switch{[this] { return answers_.maintenance(); },
+                           [this](bool on, std::string_view by) { set_maintenance(on, by); }},
         [this] {
             return push_settings{cfg_.server.base_path, cfg_.server.push_token};
         },
@@ -127,11 +131,13 @@ bool daemon::open_push_listener() {
     try {
         auto ep = listener->listen(s.push_host, s.push_port);
         v6 = ep.address().is_v6();
+        push_port_ = ep.port();
         spdlog::info("{}",
                      redact(fmt::format("taking push reports on {}{}{}:{} (PUT or POST "
-                                        "{}/push/{{check}}{})",
+                                        "{}/push/{{check}}, maintenance at {}/maintenance{})",
                                         v6 ? "[" : "", ep.address().to_string(), v6 ? "]" : "",
                                         ep.port(), s.base_path == "/" ? "" : s.base_path,
+                                        s.base_path == "/" ? "" : s.base_path,
                                         s.push_token_file.empty() ? "" : ", with the bearer token"),
                             cfg_.variable_secrets));
     } catch (const std::exception& e) {
@@ -152,7 +158,7 @@ std::string daemon::push_address() const {
     if (!push_) return "";
     bool v6 = s.push_host.find(':') != std::string::npos;
     // Shown in answers: a host that came from a variable is not.
-    return redact(fmt::format("{}{}{}:{}", v6 ? "[" : "", s.push_host, v6 ? "]" : "", s.push_port),
+    return redact(fmt::format("{}{}{}:{}", v6 ? "[" : "", s.push_host, v6 ? "]" : "", push_port_),
                   cfg_.variable_secrets);
 }
 
@@ -186,6 +192,10 @@ net::awaitable<void> daemon::handle_signals() {
             reload("SIGHUP");
             continue;
         }
+        if (sig == SIGUSR1) {
+            set_maintenance(!answers_.maintenance(), "SIGUSR1");
+            continue;
+        }
         if (answers_.draining()) {
             spdlog::warn("second {} while draining: stopping now", signal_name(sig));
             shutdown();
@@ -193,6 +203,21 @@ net::awaitable<void> daemon::handle_signals() {
         }
         drain(sig);
     }
+}
+
+void daemon::set_maintenance(bool on, std::string_view by) {
+    if (on == answers_.maintenance()) {
+        spdlog::info("maintenance already {} ({})", on ? "on" : "off", by);
+        return;
+    }
+    answers_.set_maintenance(on);
+    if (on)
+        spdlog::warn(
+            "maintenance on ({}): readiness fails until it is turned off (SIGUSR1 again, "
+            "or DELETE {}/maintenance on the push listener); liveliness is untouched",
+            by, cfg_.server.base_path == "/" ? "" : cfg_.server.base_path);
+    else
+        spdlog::info("maintenance off ({}): readiness follows its checks again", by);
 }
 
 void daemon::drain(int sig) {

@@ -182,6 +182,11 @@ void server_families(const metrics_input& in, std::string& out) {
         "heartbeatd.\n"
         "# TYPE heartbeat_orphans_reaped_total counter\n";
     out += fmt::format("heartbeat_orphans_reaped_total {}\n", in.orphans_reaped);
+    out +=
+        "# HELP heartbeat_maintenance Whether maintenance is on (1): readiness fails whatever the "
+        "checks say.\n"
+        "# TYPE heartbeat_maintenance gauge\n";
+    out += fmt::format("heartbeat_maintenance {}\n", in.maintenance ? 1 : 0);
     in.requests.render(out);
 }
 

@@ -83,34 +83,78 @@ bool bearer_matches(std::string_view authorization, std::string_view token) {
     return diff == 0 && !token.empty();
 }
 
+bool is_maintenance_path(std::string_view target, std::string_view base_path) {
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    std::string want = base_path == "/" ? std::string() : std::string(base_path);
+    return path == want + "/maintenance";
+}
+
+namespace {
+
+/** A 401 when the config has a token and the request does not carry it; nullopt when it may go
+ * on. */
+std::optional<http::response> refuse_without_token(const push_request& req,
+                                                   const push_settings& s) {
+    if (s.token.empty() || bearer_matches(req[bhttp::field::authorization], s.token))
+        return std::nullopt;
+    bool sent = req.find(bhttp::field::authorization) != req.end();
+    auto res = refusal(bhttp::status::unauthorized,
+                       sent ? "wrong token: send Authorization: Bearer <the token in "
+                              "server.push_token_file>"
+                            : "missing token: send Authorization: Bearer <the token in "
+                              "server.push_token_file>",
+                       req);
+    res.set(bhttp::field::www_authenticate,
+            sent ? R"(Bearer realm="heartbeatd", error="invalid_token")"
+                 : R"(Bearer realm="heartbeatd")");
+    return res;
+}
+
+}  // namespace
+
+http::response answer_maintenance(const push_request& req, const push_settings& s,
+                                  const maintenance_switch& sw) {
+    auto m = req.method();
+    if (m != bhttp::verb::put && m != bhttp::verb::delete_ && m != bhttp::verb::get) {
+        auto res = refusal(bhttp::status::method_not_allowed,
+                           "method not allowed: PUT turns maintenance on, DELETE turns it off, "
+                           "GET tells",
+                           req);
+        res.set(bhttp::field::allow, "GET, PUT, DELETE");
+        return res;
+    }
+    if (auto refused = refuse_without_token(req, s)) return std::move(*refused);
+    if (m == bhttp::verb::put) sw.set(true, "PUT on the push listener");
+    if (m == bhttp::verb::delete_) sw.set(false, "DELETE on the push listener");
+    bool on = sw.on();
+    return make(bhttp::status::ok,
+                {{"status", true},
+                 {"maintenance", on},
+                 {"message", on ? "maintenance is on: readiness fails until DELETE here or SIGUSR1"
+                                : "maintenance is off: readiness follows its checks"}},
+                req);
+}
+
 http::response answer_push(const push_request& req, const push_settings& s,
                            const report_sink& sink) {
     auto name = push_check_name(req.target(), s.base_path);
-    if (!name)
+    if (!name) {
+        std::string_view base = s.base_path == "/" ? "" : s.base_path;
         return refusal(bhttp::status::not_found,
                        fmt::format("not found: this listener takes only reports, PUT or POST "
-                                   "{}/push/{{check}}",
-                                   s.base_path == "/" ? "" : s.base_path),
+                                   "{}/push/{{check}}, and the maintenance switch, PUT or DELETE "
+                                   "{}/maintenance",
+                                   base, base),
                        req);
+    }
     if (req.method() != bhttp::verb::put && req.method() != bhttp::verb::post) {
         auto res = refusal(bhttp::status::method_not_allowed,
                            "method not allowed: send a report with PUT or POST", req);
         res.set(bhttp::field::allow, "PUT, POST");
         return res;
     }
-    if (!s.token.empty() && !bearer_matches(req[bhttp::field::authorization], s.token)) {
-        bool sent = req.find(bhttp::field::authorization) != req.end();
-        auto res = refusal(bhttp::status::unauthorized,
-                           sent ? "wrong token: send Authorization: Bearer <the token in "
-                                  "server.push_token_file>"
-                                : "missing token: send Authorization: Bearer <the token in "
-                                  "server.push_token_file>",
-                           req);
-        res.set(bhttp::field::www_authenticate,
-                sent ? R"(Bearer realm="heartbeatd", error="invalid_token")"
-                     : R"(Bearer realm="heartbeatd")");
-        return res;
-    }
+    if (auto refused = refuse_without_token(req, s)) return std::move(*refused);
     auto type = sink.type_of(*name);
     if (!type) return refusal(bhttp::status::not_found, "no enabled check by that name", req);
     if (*type != "push")
@@ -137,20 +181,35 @@ http::response answer_push(const push_request& req, const push_settings& s,
 std::optional<http::response> refuse_push_on_main(const push_request& req,
                                                   std::string_view base_path,
                                                   std::string_view push_address) {
+    if (is_maintenance_path(req.target(), base_path)) {
+        std::string where =
+            push_address.empty()
+                ? std::string(
+                      "no push listener is open: send SIGUSR1, or set server.push_listen "
+                      "to open one")
+                : fmt::format(
+                      "switch it on the push listener, server.push_listen ({}), or send "
+                      "SIGUSR1",
+                      push_address);
+        return refusal(bhttp::status::not_found,
+                       "maintenance is not switched on this listener: " + where, req);
+    }
     if (!is_push_path(req.target(), base_path)) return std::nullopt;
     std::string where =
         push_address.empty()
             ? std::string(
                   "no push listener is open (it opens on server.push_listen when the "
-                  "config has a push check)")
+                  "config has a push check or sets server.push_listen)")
             : fmt::format("send them to the push listener, server.push_listen ({})", push_address);
     return refusal(bhttp::status::not_found, "reports are not taken on this listener: " + where,
                    req);
 }
 
 push_listener::push_listener(net::any_io_executor ex, report_sink sink,
+                             maintenance_switch maintenance,
                              std::function<push_settings()> settings, std::size_t max_connections)
     : sink_(std::move(sink)),
+      maintenance_(std::move(maintenance)),
       settings_(std::move(settings)),
       server_(
           ex, [this](push_request req) { return handle(std::move(req)); },
@@ -161,7 +220,10 @@ net::ip::tcp::endpoint push_listener::listen(const std::string& host, std::uint1
 }
 
 net::awaitable<http::response> push_listener::handle(push_request req) {
-    co_return answer_push(req, settings_(), sink_);
+    auto s = settings_();
+    if (is_maintenance_path(req.target(), s.base_path))
+        co_return answer_maintenance(req, s, maintenance_);
+    co_return answer_push(req, s, sink_);
 }
 
 }  // namespace heartbeat

@@ -31,6 +31,16 @@ class answers {
     /** True once the drain has started. */
     bool draining() const { return draining_; }
 
+    /** Maintenance on or off: while on, readiness fails, whatever its checks say. It lives as
+     * long as the daemon: a reload keeps it, a restart ends it. */
+    void set_maintenance(bool on) { maintenance_ = on; }
+    bool maintenance() const { return maintenance_; }
+
+    /** What holds readiness down now, if anything: the drain wins over maintenance. */
+    enum hold hold() const {
+        return draining_ ? hold::shutting_down : maintenance_ ? hold::maintenance : hold::none;
+    }
+
     /** The outcome of the latest config load, shown in `/metrics`. */
     reload_status& reload() { return reload_; }
 
@@ -66,6 +76,7 @@ class answers {
     request_metrics requests_;
     reload_status reload_;
     bool draining_ = false;
+    bool maintenance_ = false;
 };
 
 }  // namespace heartbeat

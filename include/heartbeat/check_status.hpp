@@ -47,7 +47,10 @@ struct check_status {
         bool ok = false;
         std::string text;  // `"name":{...}`
     };
-    std::array<rendered_entry, 4> rendered;  // by probe
+    std::array<rendered_entry, 4> rendered;  // by probe, in the default format
+    /** The same in the other formats (health+json, MicroProfile) by probe, made on their first use:
+     * a daemon nobody asks for them pays nothing. */
+    std::unique_ptr<std::array<std::array<rendered_entry, 2>, 4>> rendered_other;
 };
 
 using status_ptr = std::shared_ptr<check_status>;

@@ -28,7 +28,8 @@ struct check_config {
     std::set<probe> probes{probe::readiness};
     duration timeout = std::chrono::seconds(1);
     duration interval = std::chrono::seconds(10);
-    /** The interval while the check is reported failing, or has not passed yet; none: `interval`. */
+    /** The interval while the check is reported failing, or has not passed yet; none: `interval`.
+     */
     std::optional<duration> interval_failing;
     int failure_threshold = 1;
     int success_threshold = 1;
@@ -65,6 +66,9 @@ struct server_config {
     bool push_enabled = true;
     std::string push_host = "127.0.0.1";
     std::uint16_t push_port = 8081;
+    /** True when the file sets `push_listen` to an address: the listener then opens without push
+     * checks, for the maintenance switch. */
+    bool push_listen_set = false;
     /** `push_token_file`, as written; empty: reports need no token. */
     std::string push_token_file;
     /** The token the file held when the config was loaded (never shown, never logged). */

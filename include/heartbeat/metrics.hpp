@@ -48,6 +48,7 @@ struct metrics_input {
     moment at;
     std::size_t open_connections = 0;
     std::uint64_t orphans_reaped = 0;
+    bool maintenance = false;  // readiness held down by an operator
 };
 
 /** The whole `/metrics` body, Prometheus text format 0.0.4. */

@@ -29,6 +29,27 @@ struct probe_answer {
     std::string body;
 };
 
+/** Why readiness fails whatever its checks say. Liveliness and startup are never held. */
+enum class hold {
+    none,
+    maintenance,    // an operator took the pod out of traffic (SIGUSR1, PUT {base}/maintenance)
+    shutting_down,  // the drain before a stop (SIGTERM); wins over maintenance
+};
+
+/** The shape of a probe body, chosen by `?format=` or the Accept header. */
+enum class body_format {
+    standard,      // `{"status": true, "checks": {...}}`, the default
+    health_json,   // draft-inadarei-api-health-check-06, `application/health+json`
+    microprofile,  // MicroProfile Health 3.x, `{"status": "UP", "checks": [...]}`
+};
+
+/** How an answer is rendered besides its checks. */
+struct render_options {
+    enum hold hold = hold::none;
+    body_format format = body_format::standard;
+    bool verbose = false;  // the `?verbose` text; the format is then ignored
+};
+
 /** The instant an answer is rendered for, on both clocks. */
 struct moment {
     steady_clock::time_point steady;
@@ -43,15 +64,16 @@ bool reported_status(const check_status& e, probe p, const moment& at);
 /** A check's entry in a probe body: status, message, duration_ms, its data, and when. */
 json::object check_json(const check_status& e, probe p, const moment& at);
 
-/** The probe body `{"status": ..., "checks": {...}}` (or the `?verbose` text) for these checks. */
-probe_answer render_probe(probe p, const status_list& checks, const moment& at, bool draining,
-                          bool verbose);
+/** The probe body for these checks, in the format `o` asks for (or the `?verbose` text). */
+probe_answer render_probe(probe p, const status_list& checks, const moment& at,
+                          const render_options& o);
 
 /**
  * The same body as `render_probe` (not verbose), from each check's rendering kept in its entry:
  * a new result costs the rendering of its own check, not of all of them.
  */
-probe_answer render_probe_kept(probe p, const status_list& checks, const moment& at, bool draining);
+probe_answer render_probe_kept(probe p, const status_list& checks, const moment& at, hold h,
+                               body_format f = body_format::standard);
 
 /** The first moment after `now` at which one of `checks`' results turns stale, if any. An already
  * stale result stays stale until its next run, which changes the scheduler's version. */
@@ -62,24 +84,24 @@ std::optional<steady_clock::time_point> first_stale_at(const status_list& checks
 std::string rfc3339(std::chrono::system_clock::time_point t);
 
 /**
- * The full answers of each probe, rendered once per change: reused until a result changes,
- * the drain starts, or a result turns stale.
+ * The full answers of each probe in each format, rendered once per change: reused until a result
+ * changes, the hold changes, or a result turns stale.
  */
 class probe_cache {
   public:
     /** Probe `p`'s answer over `all` (the checks at `version`, see scheduler::version). */
-    const probe_answer& get(const status_list& all, std::uint64_t version, probe p, bool draining,
-                            const moment& at);
+    const probe_answer& get(const status_list& all, std::uint64_t version, probe p, hold h,
+                            const moment& at, body_format f = body_format::standard);
 
   private:
     struct slot {
         bool valid = false;
         std::uint64_t version = 0;
-        bool draining = false;
+        enum hold hold = hold::none;
         std::optional<steady_clock::time_point> expires;  // the first stale_at among its checks
         probe_answer answer;
     };
-    slot slots_[4];
+    slot slots_[4][3];  // by probe, by format
 };
 
 }  // namespace heartbeat

@@ -1,6 +1,7 @@
 #pragma once
-// The push listener (`server.push_listen`): the only place where a request changes a check's
-// state. It takes a push check's report, `PUT` or `POST {base}/push/{check}`, and nothing else.
+// The push listener (`server.push_listen`): the only place where a request changes state. It takes
+// a push check's report, `PUT` or `POST {base}/push/{check}`, and the maintenance switch,
+// `PUT`/`DELETE`/`GET {base}/maintenance`, and nothing else.
 
 #include <functional>
 #include <optional>
@@ -29,6 +30,14 @@ struct report_sink {
     std::function<void(const std::string& name, check_result r)> record;
 };
 
+/** The maintenance switch: the daemon's, or a test's fake. */
+struct maintenance_switch {
+    /** True while maintenance is on. */
+    std::function<bool()> on;
+    /** Turns it on or off; `by` says who, for the log. */
+    std::function<void(bool on, std::string_view by)> set;
+};
+
 /** A sink that records into `sched`, which outlives it. */
 report_sink scheduler_sink(scheduler& sched);
 
@@ -42,13 +51,22 @@ std::optional<std::string> push_check_name(std::string_view target, std::string_
  * two differ. */
 bool bearer_matches(std::string_view authorization, std::string_view token);
 
+/** True when `target` is `{base}/maintenance` (a trailing `/` accepted). */
+bool is_maintenance_path(std::string_view target, std::string_view base_path);
+
 /** The push listener's answer to one request: records a valid report into `sink`, refuses
  * anything else with a 4xx and records nothing. */
 http::response answer_push(const push_request& req, const push_settings& settings,
                            const report_sink& sink);
 
-/** The main listener's answer to a push path: a 404 saying where reports go (`push_address` is
- * `host:port`, or empty when no push listener is open); nullopt for any other path. */
+/** The push listener's answer on `{base}/maintenance`: `PUT` turns maintenance on, `DELETE` off,
+ * `GET` tells; the token is needed as for reports. */
+http::response answer_maintenance(const push_request& req, const push_settings& settings,
+                                  const maintenance_switch& sw);
+
+/** The main listener's answer to a push or maintenance path: a 404 saying where they go
+ * (`push_address` is `host:port`, or empty when no push listener is open); nullopt for any other
+ * path. */
 std::optional<http::response> refuse_push_on_main(const push_request& req,
                                                   std::string_view base_path,
                                                   std::string_view push_address);
@@ -57,7 +75,7 @@ std::optional<http::response> refuse_push_on_main(const push_request& req,
 class push_listener {
   public:
     /** `settings` is asked at each request: a reload's token applies at once. */
-    push_listener(net::any_io_executor ex, report_sink sink,
+    push_listener(net::any_io_executor ex, report_sink sink, maintenance_switch maintenance,
                   std::function<push_settings()> settings, std::size_t max_connections);
 
     /** Binds; throws on failure. */
@@ -69,6 +87,7 @@ class push_listener {
     net::awaitable<http::response> handle(push_request req);
 
     report_sink sink_;
+    maintenance_switch maintenance_;
     std::function<push_settings()> settings_;
     http::server server_;
 };

@@ -1,5 +1,8 @@
 #include "heartbeat/http/routes.hpp"
 
+#include <cctype>
+#include <charconv>
+
 #include "heartbeat/url.hpp"
 
 #include "heartbeat/json_text.hpp"
@@ -10,7 +13,7 @@ namespace {
 
 /** Applies the query string to a probe route: `exclude=` (repeatable, or comma separated) and
  * `verbose`. */
-void apply_query(std::string_view query, route& r) {
+void apply_query(std::string_view query, route& r, bool& format_given) {
     while (!query.empty()) {
         auto amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
@@ -31,13 +34,87 @@ void apply_query(std::string_view query, route& r) {
             }
         } else if (key == "verbose") {
             r.verbose = value.empty() || (value != "0" && value != "false");
+        } else if (key == "format") {
+            // Read without turning `+` into a space: `?format=health+json` is what users type.
+            std::string name =
+                eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+            r.format = name == "health+json"    ? body_format::health_json
+                       : name == "microprofile" ? body_format::microprofile
+                                                : body_format::standard;
+            format_given = true;
         }
     }
 }
 
+std::string_view trimmed(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+/** How well one media range of an Accept header matches `type`/`subtype`: its quality and how
+ * exactly it names it (2: exactly, 1: a `type/` wildcard, 0: the any-type wildcard), or nullopt
+ * when it does not. */
+struct match {
+    double quality;
+    int exactness;
+};
+
+std::optional<match> match_range(std::string_view range, std::string_view type,
+                                 std::string_view subtype) {
+    auto semi = range.find(';');
+    std::string name(trimmed(range.substr(0, semi)));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    double q = 1;
+    while (semi != std::string_view::npos) {
+        range = range.substr(semi + 1);
+        semi = range.find(';');
+        auto param = trimmed(range.substr(0, semi));
+        if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+            auto value = param.substr(2);
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
+            // A quality nobody can read accepts nothing.
+            if (ec != std::errc() || end != value.data() + value.size() || q < 0 || q > 1) q = 0;
+        }
+    }
+    if (name == "*/*") return match{q, 0};
+    auto slash = name.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    if (std::string_view(name).substr(0, slash) != type) return std::nullopt;
+    std::string_view sub = std::string_view(name).substr(slash + 1);
+    if (sub == "*") return match{q, 1};
+    if (sub == subtype) return match{q, 2};
+    return std::nullopt;
+}
+
+/** The quality and exactness of the range that matches `type/subtype` most exactly. */
+match best_match(std::string_view accept, std::string_view type, std::string_view subtype) {
+    match best{0, -1};
+    while (!accept.empty()) {
+        auto comma = accept.find(',');
+        if (auto m = match_range(accept.substr(0, comma), type, subtype);
+            m && m->exactness > best.exactness)
+            best = *m;
+        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    }
+    return best;
+}
+
 }  // namespace
 
-route parse_route(bhttp::verb method, std::string_view target, const server_config& server) {
+body_format negotiate_format(std::string_view accept) {
+    auto health = best_match(accept, "application", "health+json");
+    auto plain = best_match(accept, "application", "json");
+    if (health.quality <= 0) return body_format::standard;
+    // Named outright, it wins a tie: a client that wants plain JSON alone does not name it.
+    if (health.quality > plain.quality ||
+        (health.quality == plain.quality && health.exactness == 2))
+        return body_format::health_json;
+    return body_format::standard;
+}
+
+route parse_route(bhttp::verb method, std::string_view target, const server_config& server,
+                  std::string_view accept) {
     route r;
     auto qpos = target.find('?');
     std::string_view path = target.substr(0, qpos);
@@ -63,7 +140,12 @@ route parse_route(bhttp::verb method, std::string_view target, const server_conf
         r.which = *p;
         r.what =
             (*p == probe::environ && !r.select.only) ? route::kind::environ : route::kind::probe;
-        apply_query(query, r);
+        bool format_given = false;
+        apply_query(query, r, format_given);
+        if (format_given)
+            r.verbose = false;
+        else if (!r.verbose && !accept.empty())
+            r.format = negotiate_format(accept);
     } else {
         return r;
     }
@@ -129,8 +211,14 @@ response respond(const route& r, const state_view& state, unsigned version, bool
                                  " probe has no such check"),
                     json_type, version, keep_alive, r.head);
     auto a = state.answer(r);
-    return make(a.ok ? bhttp::status::ok : bhttp::status::internal_server_error, std::move(a.body),
-                r.verbose ? "text/plain; charset=utf-8" : json_type, version, keep_alive, r.head);
+    // MicroProfile Health answers 503 when down; the other formats answer as the seed's probes.
+    auto failed = r.format == body_format::microprofile ? bhttp::status::service_unavailable
+                                                        : bhttp::status::internal_server_error;
+    return make(a.ok ? bhttp::status::ok : failed, std::move(a.body),
+                r.verbose                              ? "text/plain; charset=utf-8"
+                : r.format == body_format::health_json ? "application/health+json"
+                                                       : json_type,
+                version, keep_alive, r.head);
 }
 
 }  // namespace heartbeat::http

@@ -313,7 +313,11 @@ void routes_input(std::string_view data) {
                 "a probe is not where its base_path puts it");
     }
 
-    auto r = http::parse_route(method, target, server);
+    // The target doubles as an Accept header: whatever it holds, some format is chosen.
+    auto format = http::negotiate_format(target);
+    require(format == body_format::standard || format == body_format::health_json,
+            "an Accept header chose a format it cannot name");
+    auto r = http::parse_route(method, target, server, target);
     using kind = http::route::kind;
     bool get_or_head = method == http::bhttp::verb::get || method == http::bhttp::verb::head;
     if (r.what == kind::method_not_allowed) require(!get_or_head, "GET or HEAD refused");

@@ -334,7 +334,7 @@ BOOST_AUTO_TEST_CASE(two_hundred_commands_in_one_probe_take_the_time_of_one) {
     }
     auto took = steady_clock::now() - start;
     BOOST_TEST(done);
-    auto answer = render_probe(probe::readiness, sched.statuses(), moment::now(), false, false);
+    auto answer = render_probe(probe::readiness, sched.statuses(), moment::now(), {});
     BOOST_TEST(answer.ok);
     BOOST_TEST(took >= 200ms);
     // Serially it would be 40 s; concurrently 0.2 s, and up to 2 s on a loaded machine under

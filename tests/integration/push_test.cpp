@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE push
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -94,6 +95,7 @@ struct listener_fixture {
     scheduler sched{ioc.get_executor(), [this](check_config c) { return runner.run(std::move(c)); },
                     schedule::mode::background, time.clocks()};
     push_settings settings;
+    std::atomic<bool> maintenance{false};  // set on the listener's thread, read on the test's
     std::unique_ptr<push_listener> listener;
     std::uint16_t port = 0;
     std::thread thread;
@@ -102,7 +104,10 @@ struct listener_fixture {
         settings.token = std::move(token);
         sched.apply({push_check("worker", 30s), other_check("disk")});
         listener = std::make_unique<push_listener>(
-            ioc.get_executor(), scheduler_sink(sched), [this] { return settings; }, 16);
+            ioc.get_executor(), scheduler_sink(sched),
+            maintenance_switch{[this] { return maintenance.load(); },
+                               [this](bool on, std::string_view) { maintenance = on; }},
+            [this] { return settings; }, 16);
         port = listener->listen("127.0.0.1", 0).port();
         listener->start();
         thread = std::thread([this] { ioc.run_for(60s); });
@@ -336,4 +341,25 @@ BOOST_AUTO_TEST_CASE(an_answer_never_waits_for_a_push_check) {
     BOOST_TEST(done);
     BOOST_TEST(!f.sched.find("worker")->state.has_result());
     BOOST_TEST(f.runner.runs == 1);
+}
+
+// The maintenance switch over loopback, with the token: PUT on, DELETE off, a report path beside
+// it untouched, no check's state moved.
+BOOST_AUTO_TEST_CASE(the_maintenance_switch_over_loopback_moves_no_check) {
+    listener_fixture f("the-push-token");
+    const std::string switch_path = "/.well-known/heartbeat/maintenance";
+    const std::string bearer = "Authorization: Bearer the-push-token\r\n";
+    auto before = f.footprint();
+    BOOST_TEST(f.send("PUT", switch_path, "").status == 401);
+    BOOST_TEST(!f.maintenance);
+    auto on = f.send("PUT", switch_path, "", bearer);
+    BOOST_TEST(on.status == 200, on.body);
+    BOOST_TEST(on.header("content-type") == "application/json");
+    BOOST_TEST(f.maintenance);
+    BOOST_TEST(f.send("GET", switch_path + "/", "", bearer).body.find(R"("maintenance":true)") !=
+               std::string::npos);
+    BOOST_TEST(f.send("DELETE", switch_path, "", bearer).status == 200);
+    BOOST_TEST(!f.maintenance);
+    BOOST_TEST(f.send("POST", switch_path, "", bearer).status == 405);
+    BOOST_TEST((f.footprint() == before));
 }

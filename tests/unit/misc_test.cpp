@@ -4,7 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "heartbeat/checks/exec/spec.hpp"
 #include "heartbeat/checks/file/run.hpp"
+#include "heartbeat/checks/postgres/spec.hpp"
 #include "heartbeat/cli.hpp"
 #include "heartbeat/http/server.hpp"
 #include "heartbeat/json_text.hpp"
@@ -276,8 +278,8 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     es.add("pending", {probe::liveliness}, std::nullopt);
     auto at = moment::now();
 
-    auto ready = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
-                              false, false);
+    auto ready =
+        render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, {});
     BOOST_TEST(!ready.ok);
     auto body = boost::json::parse(ready.body).as_object();
     BOOST_TEST(body.at("status").as_bool() == false);
@@ -292,25 +294,25 @@ BOOST_AUTO_TEST_CASE(probe_bodies) {
     BOOST_TEST(body.at("checks").at("cache").at("status").as_bool() == true);
     BOOST_TEST(!body.at("checks").as_object().contains("boot"));
 
-    auto excluded = render_probe(
-        probe::readiness, select_checks(es.all, probe::readiness, {{}, {"db"}}), at, false, false);
+    auto excluded = render_probe(probe::readiness,
+                                 select_checks(es.all, probe::readiness, {{}, {"db"}}), at, {});
     BOOST_TEST(excluded.ok);
-    auto only = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {"db", {}}),
-                             at, false, false);
+    auto only =
+        render_probe(probe::readiness, select_checks(es.all, probe::readiness, {"db", {}}), at, {});
     BOOST_TEST(boost::json::parse(only.body).at("checks").as_object().size() == 1u);
 
-    auto live = render_probe(probe::liveliness, select_checks(es.all, probe::liveliness, {}), at,
-                             false, false);
+    auto live =
+        render_probe(probe::liveliness, select_checks(es.all, probe::liveliness, {}), at, {});
     auto lb = boost::json::parse(live.body);
     BOOST_TEST(lb.at("checks").at("pending").at("message").as_string() == "not run yet");
 
     auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
-                                false, true);
+                                {.verbose = true});
     BOOST_TEST(verbose.body ==
                "[-]db failed: connect 127.0.0.1:1: connection refused\n[+]cache ok\nreadiness "
                "check failed\n");
 
-    auto empty = render_probe(probe::startup, {}, at, false, false);
+    auto empty = render_probe(probe::startup, {}, at, {});
     BOOST_TEST(empty.ok);
     BOOST_TEST(empty.body == R"({"status":true,"checks":{}})");
 }
@@ -325,8 +327,8 @@ BOOST_AUTO_TEST_CASE(a_non_critical_check_warns_and_fails_no_probe) {
     auto at = moment::now();
     for (probe p : {probe::readiness, probe::startup}) {
         auto checks = select_checks(es.all, p, {});
-        auto fresh = render_probe(p, checks, at, false, false);
-        auto kept = render_probe_kept(p, checks, at, false);
+        auto fresh = render_probe(p, checks, at, {});
+        auto kept = render_probe_kept(p, checks, at, hold::none);
         BOOST_TEST(fresh.ok, probe_name(p));
         BOOST_TEST(kept.ok);
         BOOST_TEST(kept.body == fresh.body);
@@ -337,7 +339,7 @@ BOOST_AUTO_TEST_CASE(a_non_critical_check_warns_and_fails_no_probe) {
         BOOST_TEST(fresh.body.ends_with(R"(},"warnings":["cache"]})"), fresh.body);
     }
     auto verbose = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
-                                false, true);
+                                {.verbose = true});
     BOOST_TEST(verbose.body ==
                "[+]db ok\n[!]cache warn: connect 127.0.0.1:1: connection refused\nreadiness "
                "check passed\n");
@@ -345,8 +347,7 @@ BOOST_AUTO_TEST_CASE(a_non_critical_check_warns_and_fails_no_probe) {
     auto db = es.all.front();
     db->last = failure("down");
     db->state.on_result(false, steady_clock::now());
-    auto both = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
-                             false, false);
+    auto both = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at, {});
     BOOST_TEST(!both.ok);
     BOOST_TEST(both.body.ends_with(R"(,"warnings":["cache"]})"), both.body);
     // Passing again: no warnings key at all, the body as it always was.
@@ -354,7 +355,7 @@ BOOST_AUTO_TEST_CASE(a_non_critical_check_warns_and_fails_no_probe) {
     cache->state.on_result(true, steady_clock::now());
     ++cache->runs_ok;
     auto clean = render_probe_kept(probe::readiness, select_checks(es.all, probe::readiness, {}),
-                                   at, false);
+                                   at, hold::none);
     BOOST_TEST(clean.body.find("warnings") == std::string::npos, clean.body);
 }
 
@@ -365,25 +366,28 @@ BOOST_AUTO_TEST_CASE(kept_renderings_give_the_same_bodies_and_follow_new_results
     es.add("pending", {probe::readiness, probe::liveliness}, std::nullopt);
     auto at = moment::now();
     for (probe p : {probe::readiness, probe::liveliness, probe::startup})
-        for (bool draining : {false, true}) {
-            auto checks = select_checks(es.all, p, {});
-            auto want = render_probe(p, checks, at, draining, false);
-            auto kept = render_probe_kept(p, checks, at, draining);
-            BOOST_TEST(kept.body == want.body);
-            BOOST_TEST(kept.ok == want.ok);
-        }
+        for (hold h : {hold::none, hold::maintenance, hold::shutting_down})
+            for (auto f :
+                 {body_format::standard, body_format::health_json, body_format::microprofile}) {
+                auto checks = select_checks(es.all, p, {});
+                auto want = render_probe(p, checks, at, {h, f});
+                auto kept = render_probe_kept(p, checks, at, h, f);
+                BOOST_TEST(kept.body == want.body);
+                BOOST_TEST(kept.ok == want.ok);
+                BOOST_TEST(boost::json::parse(kept.body).is_object(), kept.body);
+            }
     // A new result of one check: its own entry is rendered again.
     db->last = success();
     db->state.on_result(true, steady_clock::now());
     ++db->runs_ok;
     auto checks = select_checks(es.all, probe::readiness, {});
-    auto kept = render_probe_kept(probe::readiness, checks, at, false);
-    BOOST_TEST(kept.body == render_probe(probe::readiness, checks, at, false, false).body);
+    auto kept = render_probe_kept(probe::readiness, checks, at, hold::none);
+    BOOST_TEST(kept.body == render_probe(probe::readiness, checks, at, {}).body);
     BOOST_TEST(boost::json::parse(kept.body).at("checks").at("db").at("status").as_bool());
     // So is one that turned stale, without a run.
     moment later{steady_clock::now() + 1h, std::chrono::system_clock::now() + 1h};
-    auto stale = render_probe_kept(probe::readiness, checks, later, false);
-    BOOST_TEST(stale.body == render_probe(probe::readiness, checks, later, false, false).body);
+    auto stale = render_probe_kept(probe::readiness, checks, later, hold::none);
+    BOOST_TEST(stale.body == render_probe(probe::readiness, checks, later, {}).body);
     BOOST_TEST(!stale.ok);
 }
 
@@ -391,10 +395,161 @@ BOOST_AUTO_TEST_CASE(draining_fails_readiness_only) {
     entries es;
     es.add("cache", {probe::readiness, probe::liveliness}, true);
     auto at = moment::now();
-    auto ready = render_probe(probe::readiness, es.all, at, true, false);
+    auto ready = render_probe(probe::readiness, es.all, at, {hold::shutting_down});
     BOOST_TEST(!ready.ok);
     BOOST_TEST(boost::json::parse(ready.body).at("message").as_string() == "shutting down");
-    BOOST_TEST(render_probe(probe::liveliness, es.all, at, true, false).ok);
+    BOOST_TEST(render_probe(probe::liveliness, es.all, at, {hold::shutting_down}).ok);
+}
+
+// Maintenance, like the drain, fails readiness alone, whatever its checks say, and says so in
+// every format; liveliness and startup answer as their checks do.
+BOOST_AUTO_TEST_CASE(maintenance_fails_readiness_only_in_every_format) {
+    entries es;
+    es.add("cache", {probe::readiness, probe::liveliness, probe::startup}, true);
+    auto at = moment::now();
+    auto ready = render_probe(probe::readiness, es.all, at, {hold::maintenance});
+    BOOST_TEST(!ready.ok);
+    // The body as without maintenance, the verdict and the message aside.
+    auto plain = render_probe(probe::readiness, es.all, at, {}).body;
+    const std::string was = R"({"status":true,)";
+    BOOST_TEST_REQUIRE(plain.starts_with(was));
+    BOOST_TEST(ready.body ==
+               R"({"status":false,"message":"maintenance",)" + plain.substr(was.size()));
+    for (probe p : {probe::liveliness, probe::startup})
+        BOOST_TEST(render_probe(p, es.all, at, {hold::maintenance}).ok, probe_name(p));
+    auto health = boost::json::parse(
+        render_probe(probe::readiness, es.all, at, {hold::maintenance, body_format::health_json})
+            .body);
+    BOOST_TEST(health.at("status").as_string() == "fail");
+    BOOST_TEST(health.at("output").as_string() == "maintenance");
+    auto mp = boost::json::parse(
+        render_probe(probe::readiness, es.all, at, {hold::maintenance, body_format::microprofile})
+            .body);
+    BOOST_TEST(mp.at("status").as_string() == "DOWN");
+    BOOST_TEST(boost::json::serialize(mp.at("checks").at(0)) ==
+               R"({"name":"maintenance","status":"DOWN","data":{"message":"maintenance"}})");
+    BOOST_TEST(mp.at("checks").at(1).at("name").as_string() == "cache");
+    auto verbose = render_probe(probe::readiness, es.all, at, {hold::maintenance, {}, true});
+    BOOST_TEST(verbose.body.find("[-]maintenance failed: maintenance is on; SIGUSR1 again") !=
+                   std::string::npos,
+               verbose.body);
+    BOOST_TEST(verbose.body.ends_with("readiness check failed\n"));
+    // The drain wins: a pod that is stopping says so.
+    auto both = render_probe(probe::readiness, es.all, at, {hold::shutting_down});
+    BOOST_TEST(boost::json::parse(both.body).at("message").as_string() == "shutting down");
+}
+
+// The cache follows the hold: turning maintenance on and off changes readiness at once, not at
+// the next result, and each format has its own slot.
+BOOST_AUTO_TEST_CASE(the_probe_cache_follows_the_hold_and_keeps_formats_apart) {
+    entries es;
+    es.add("cache", {probe::readiness}, true);
+    probe_cache cache;
+    auto at = moment::now();
+    BOOST_TEST(cache.get(es.all, 1, probe::readiness, hold::none, at).ok);
+    BOOST_TEST(!cache.get(es.all, 1, probe::readiness, hold::maintenance, at).ok);
+    BOOST_TEST(cache.get(es.all, 1, probe::readiness, hold::maintenance, at)
+                   .body.find("\"message\":\"maintenance\"") != std::string::npos);
+    BOOST_TEST(cache.get(es.all, 1, probe::readiness, hold::none, at).ok);
+    auto standard = cache.get(es.all, 1, probe::readiness, hold::none, at).body;
+    auto health =
+        cache.get(es.all, 1, probe::readiness, hold::none, at, body_format::health_json).body;
+    BOOST_TEST(health.starts_with(R"({"status":"pass")"), health);
+    BOOST_TEST(cache.get(es.all, 1, probe::readiness, hold::none, at).body == standard);
+    BOOST_TEST(
+        cache.get(es.all, 1, probe::readiness, hold::shutting_down, at, body_format::microprofile)
+            .body.starts_with(R"({"status":"DOWN")"));
+}
+
+// health+json (draft-inadarei-api-health-check-06): pass, warn for a failing non-critical check,
+// fail for a critical one; each check a `name:responseTime` array with its component type, time
+// in ms, the run's time, and its message only when it does not pass.
+BOOST_AUTO_TEST_CASE(health_json_bodies) {
+    entries es;
+    auto disk = es.add("disk", {probe::readiness, probe::liveliness}, true);
+    disk->cfg.spec = file_spec{"/", {}, {}, {}};
+    auto cache = es.add("cache", {probe::readiness}, false);
+    cache->cfg.critical = false;
+    auto db = es.add("db", {probe::liveliness}, false);
+    postgres_spec pg;
+    pg.host = "127.0.0.1";
+    db->cfg.spec = pg;
+    auto job = es.add("job", {probe::startup}, std::nullopt);
+    exec_spec exec;
+    exec.argv = {"true"};
+    job->cfg.spec = exec;
+    auto at = moment::now();
+    auto render = [&](probe p) {
+        auto a = render_probe(p, select_checks(es.all, p, {}), at,
+                              {hold::none, body_format::health_json});
+        return std::pair{a.ok, boost::json::parse(a.body).as_object()};
+    };
+    auto [ready_ok, ready] = render(probe::readiness);
+    BOOST_TEST(ready_ok);
+    BOOST_TEST(ready.at("status").as_string() == "warn");
+    BOOST_TEST(ready.at("output").as_string() == "non-critical checks failing: cache");
+    BOOST_TEST(ready.at("description").as_string() == "heartbeatd readiness probe");
+    auto& d = ready.at("checks").at("disk:responseTime").as_array().at(0).as_object();
+    BOOST_TEST(d.at("componentType").as_string() == "system");
+    BOOST_TEST(d.at("status").as_string() == "pass");
+    BOOST_TEST(d.at("observedValue").as_double() == 1.5);
+    BOOST_TEST(d.at("observedUnit").as_string() == "ms");
+    BOOST_TEST(d.at("time").as_string() == rfc3339(disk->checked_at));
+    BOOST_TEST(!d.contains("output"));
+    auto& c = ready.at("checks").at("cache:responseTime").as_array().at(0).as_object();
+    BOOST_TEST(c.at("componentType").as_string() == "component");
+    BOOST_TEST(c.at("status").as_string() == "warn");
+    BOOST_TEST(c.at("output").as_string() == "connect 127.0.0.1:1: connection refused");
+
+    auto [live_ok, live] = render(probe::liveliness);
+    BOOST_TEST(!live_ok);
+    BOOST_TEST(live.at("status").as_string() == "fail");
+    BOOST_TEST(live.at("output").as_string() == "failing: db");
+    auto& p = live.at("checks").at("db:responseTime").as_array().at(0).as_object();
+    BOOST_TEST(p.at("componentType").as_string() == "datastore");
+    BOOST_TEST(p.at("status").as_string() == "fail");
+
+    // Before its first result: failing, with why, and no measurement to show.
+    auto [start_ok, start] = render(probe::startup);
+    BOOST_TEST(!start_ok);
+    auto& j = start.at("checks").at("job:responseTime").as_array().at(0).as_object();
+    BOOST_TEST(j.at("componentType").as_string() == "system");
+    BOOST_TEST(j.at("output").as_string() == "not run yet");
+    BOOST_TEST(!j.contains("observedValue"));
+    BOOST_TEST(!j.contains("time"));
+
+    auto all_pass =
+        render_probe(probe::readiness, {disk}, at, {hold::none, body_format::health_json});
+    BOOST_TEST(boost::json::parse(all_pass.body).at("status").as_string() == "pass");
+    BOOST_TEST(!boost::json::parse(all_pass.body).as_object().contains("output"));
+}
+
+// MicroProfile Health 3.x: UP or DOWN by the probe's verdict, a check list with the entry's facts
+// in data (structured values as their JSON text: data takes only strings, numbers and booleans).
+BOOST_AUTO_TEST_CASE(microprofile_bodies) {
+    entries es;
+    auto cache = es.add("cache", {probe::readiness}, false);
+    cache->cfg.critical = false;
+    cache->last.data["nested"] = boost::json::object{{"a", 1}};
+    auto db = es.add("db", {probe::liveliness}, false);
+    auto at = moment::now();
+    auto ready = render_probe(probe::readiness, select_checks(es.all, probe::readiness, {}), at,
+                              {hold::none, body_format::microprofile});
+    BOOST_TEST(ready.ok);
+    auto body = boost::json::parse(ready.body);
+    BOOST_TEST(body.at("status").as_string() == "UP");
+    auto& entry = body.at("checks").at(0).as_object();
+    BOOST_TEST(entry.at("name").as_string() == "cache");
+    BOOST_TEST(entry.at("status").as_string() == "DOWN");
+    auto& data = entry.at("data").as_object();
+    BOOST_TEST(data.at("message").as_string() == "connect 127.0.0.1:1: connection refused");
+    BOOST_TEST(data.at("critical").as_bool() == false);
+    BOOST_TEST(data.at("nested").as_string() == R"({"a":1})");
+    BOOST_TEST(!data.contains("status"));
+    for (const auto& [k, v] : data) BOOST_TEST(!v.is_structured(), k);
+    auto live = render_probe(probe::liveliness, {db}, at, {hold::none, body_format::microprofile});
+    BOOST_TEST(!live.ok);
+    BOOST_TEST(boost::json::parse(live.body).at("status").as_string() == "DOWN");
 }
 
 BOOST_AUTO_TEST_CASE(stale_results_fail_with_a_reason_and_startup_latches) {

@@ -117,6 +117,14 @@ BOOST_AUTO_TEST_CASE(push_listen_must_differ_from_listen_when_it_opens) {
     // Without push checks the push listener never opens: no clash.
     auto none = parse("server:\n  listen: 127.0.0.1:8081\n");
     BOOST_TEST(none.ok(), printed(none));
+    BOOST_TEST(!none.cfg->server.push_listen_set);
+    // Unless push_listen is written out: it then opens for the maintenance switch.
+    auto set = parse("server:\n  listen: 127.0.0.1:8081\n  push_listen: 127.0.0.1:8081\n");
+    BOOST_TEST(!set.ok());
+    BOOST_TEST(mentions(set, "'push_listen' (8081) must differ from 'listen'"), printed(set));
+    auto apart = parse("server:\n  push_listen: 127.0.0.1:9091\n");
+    BOOST_TEST_REQUIRE(apart.ok(), printed(apart));
+    BOOST_TEST(apart.cfg->server.push_listen_set);
 }
 
 BOOST_AUTO_TEST_CASE(the_token_file_is_read_relative_to_the_config_and_never_shown) {
@@ -388,4 +396,102 @@ BOOST_AUTO_TEST_CASE(push_paths_on_the_main_listener_name_the_push_listener) {
                                     "/.well-known/heartbeat", "127.0.0.1:8081"));
     // Under a base path of "/", reports are at /push/{check}.
     BOOST_TEST((push_check_name("/push/w", "/") == std::optional<std::string>("w")));
+}
+
+namespace {
+
+/** A maintenance switch that records who turned it. */
+struct fake_switch {
+    bool on = false;
+    std::vector<std::string> by;
+    maintenance_switch get() {
+        return {[this] { return on; },
+                [this](bool value, std::string_view who) {
+                    on = value;
+                    by.emplace_back(who);
+                }};
+    }
+};
+
+const std::string maintenance_path = "/.well-known/heartbeat/maintenance";
+
+}  // namespace
+
+// PUT turns it on, GET tells without changing it, DELETE turns it off; each answer says where it
+// stands, as JSON.
+BOOST_AUTO_TEST_CASE(the_maintenance_switch_turns_on_tells_and_turns_off) {
+    fake_switch sw;
+    push_settings s;
+    using v = http::bhttp::verb;
+    auto on = answer_maintenance(make_request(v::put, maintenance_path, ""), s, sw.get());
+    BOOST_TEST(on.result_int() == 200);
+    BOOST_TEST(sw.on);
+    BOOST_TEST(body_of(on).at("maintenance").as_bool());
+    auto told = answer_maintenance(make_request(v::get, maintenance_path + "/", ""), s, sw.get());
+    BOOST_TEST(body_of(told).at("maintenance").as_bool());
+    BOOST_TEST(sw.by.size() == 1u);
+    auto off = answer_maintenance(make_request(v::delete_, maintenance_path, ""), s, sw.get());
+    BOOST_TEST(off.result_int() == 200);
+    BOOST_TEST(!sw.on);
+    BOOST_TEST(!body_of(off).at("maintenance").as_bool());
+    BOOST_TEST((sw.by == std::vector<std::string>{"PUT on the push listener",
+                                                  "DELETE on the push listener"}));
+    auto post = answer_maintenance(make_request(v::post, maintenance_path, ""), s, sw.get());
+    BOOST_TEST(post.result_int() == 405);
+    BOOST_TEST(post[http::bhttp::field::allow] == "GET, PUT, DELETE");
+    BOOST_TEST(sw.by.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_maintenance_switch_needs_the_token_when_configured) {
+    fake_switch sw;
+    push_settings s;
+    s.token = "tok-123456";
+    using v = http::bhttp::verb;
+    auto none = answer_maintenance(make_request(v::put, maintenance_path, ""), s, sw.get());
+    BOOST_TEST(none.result_int() == 401);
+    auto wrong =
+        answer_maintenance(make_request(v::put, maintenance_path, "", "Bearer tok-1"), s, sw.get());
+    BOOST_TEST(wrong.result_int() == 401);
+    BOOST_TEST(!sw.on);
+    BOOST_TEST(sw.by.empty());
+    auto right = answer_maintenance(make_request(v::put, maintenance_path, "", "Bearer tok-123456"),
+                                    s, sw.get());
+    BOOST_TEST(right.result_int() == 200);
+    BOOST_TEST(sw.on);
+}
+
+BOOST_AUTO_TEST_CASE(the_maintenance_path_is_exact_and_follows_the_base_path) {
+    BOOST_TEST(is_maintenance_path(maintenance_path, "/.well-known/heartbeat"));
+    BOOST_TEST(is_maintenance_path(maintenance_path + "/?x=1", "/.well-known/heartbeat"));
+    BOOST_TEST(!is_maintenance_path(maintenance_path + "s", "/.well-known/heartbeat"));
+    BOOST_TEST(!is_maintenance_path(maintenance_path + "/x", "/.well-known/heartbeat"));
+    BOOST_TEST(is_maintenance_path("/maintenance", "/"));
+    BOOST_TEST(is_maintenance_path("/h/maintenance", "/h"));
+    // A report path is not the switch, and the switch is not a report path.
+    BOOST_TEST(!is_push_path(maintenance_path, "/.well-known/heartbeat"));
+    fake_sink f;
+    auto report =
+        answer_push(make_request(http::bhttp::verb::put, maintenance_path, "{}"), {}, f.sink());
+    BOOST_TEST(report.result_int() == 404);
+    BOOST_TEST(report.body().find("/maintenance") != std::string::npos, report.body());
+}
+
+// Never on the main listener: its answer says where the switch is, or that SIGUSR1 is the one
+// left when no push listener is open.
+BOOST_AUTO_TEST_CASE(the_main_listener_refuses_the_maintenance_switch) {
+    using v = http::bhttp::verb;
+    for (auto method : {v::put, v::delete_, v::get}) {
+        auto res = refuse_push_on_main(make_request(method, maintenance_path, ""),
+                                       "/.well-known/heartbeat", "127.0.0.1:8081");
+        BOOST_TEST_REQUIRE(res.has_value());
+        BOOST_TEST(res->result_int() == 404);
+        BOOST_TEST(res->body().find("server.push_listen (127.0.0.1:8081), or send SIGUSR1") !=
+                       std::string::npos,
+                   res->body());
+    }
+    auto none = refuse_push_on_main(make_request(v::put, maintenance_path, ""),
+                                    "/.well-known/heartbeat", "");
+    BOOST_TEST_REQUIRE(none.has_value());
+    BOOST_TEST(none->body().find("no push listener is open: send SIGUSR1") != std::string::npos,
+               none->body());
 }

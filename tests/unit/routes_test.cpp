@@ -150,3 +150,73 @@ BOOST_AUTO_TEST_CASE(http_10_is_answered_in_kind) {
     BOOST_TEST(r.version() == 10u);
     BOOST_TEST(!r.keep_alive());
 }
+
+// Content negotiation: health+json only when the Accept header ranks it above plain JSON; anything
+// else, including a header that accepts neither, gets the default body (a probe never gets 406).
+BOOST_AUTO_TEST_CASE(accept_chooses_health_json_only_when_it_ranks_first) {
+    auto f = [](std::string_view accept) { return negotiate_format(accept); };
+    const auto health = body_format::health_json, standard = body_format::standard;
+    BOOST_TEST((f("") == standard));
+    BOOST_TEST((f("*/*") == standard));
+    BOOST_TEST((f("application/json") == standard));
+    BOOST_TEST((f("application/*") == standard));
+    BOOST_TEST((f("text/html") == standard));
+    BOOST_TEST((f("application/health+json") == health));
+    BOOST_TEST((f("Application/Health+JSON") == health));
+    BOOST_TEST((f("application/health+json, */*;q=0.8") == health));
+    BOOST_TEST((f("application/health+json, */*") == health));  // named, it wins a tie
+    BOOST_TEST((f("application/health+json, application/json") == health));
+    BOOST_TEST((f("application/json, application/health+json;q=0.5") == standard));
+    BOOST_TEST((f("application/health+json;q=0.9, application/json;q=0.8") == health));
+    BOOST_TEST((f("application/health+json;q=0") == standard));
+    BOOST_TEST((f("application/health+json ; q=1.0 ; charset=utf-8") == health));
+    BOOST_TEST((f("application/health+json;q=high") == standard));
+    BOOST_TEST((f("application/health+json;q=2") == standard));
+    BOOST_TEST((f("application/health+jsonx") == standard));
+    BOOST_TEST((f(",,;;/") == standard));
+}
+
+// ?format= wins over ?verbose, which wins over Accept; `+` in the query stays a plus.
+BOOST_AUTO_TEST_CASE(the_format_query_wins_over_verbose_and_accept) {
+    const std::string ready = "/.well-known/heartbeat/readiness";
+    auto route_of = [&](std::string query, std::string_view accept = {}) {
+        return parse_route(verb::get, ready + query, srv, accept);
+    };
+    BOOST_TEST((route_of("?format=health+json").format == body_format::health_json));
+    BOOST_TEST((route_of("?format=health%2Bjson").format == body_format::health_json));
+    BOOST_TEST((route_of("?format=microprofile").format == body_format::microprofile));
+    BOOST_TEST(
+        (route_of("?format=json", "application/health+json").format == body_format::standard));
+    BOOST_TEST((route_of("?format=nonsense").format == body_format::standard));
+    BOOST_TEST((route_of("", "application/health+json").format == body_format::health_json));
+    auto verbose = route_of("?verbose", "application/health+json");
+    BOOST_TEST(verbose.verbose);
+    BOOST_TEST((verbose.format == body_format::standard));
+    auto both = route_of("?verbose&format=microprofile");
+    BOOST_TEST(!both.verbose);
+    BOOST_TEST((both.format == body_format::microprofile));
+    // Per-check paths take it too.
+    BOOST_TEST((route_of("/a?format=microprofile").format == body_format::microprofile));
+}
+
+// health+json has its own media type; MicroProfile answers 503 when down, as its specification
+// says; the default body keeps 500.
+BOOST_AUTO_TEST_CASE(each_format_has_its_content_type_and_status_codes) {
+    fake_state st;
+    const std::string base = "/.well-known/heartbeat";
+    auto res = [&](const std::string& target, std::string_view accept = {}) {
+        return respond(parse_route(verb::get, target, srv, accept), st, 11, true);
+    };
+    auto health = res(base + "/readiness", "application/health+json");
+    BOOST_TEST(health.result_int() == 200);
+    BOOST_TEST(health[bhttp::field::content_type] == "application/health+json");
+    BOOST_TEST(res(base + "/liveliness?format=health+json").result_int() == 500);
+    auto up = res(base + "/readiness?format=microprofile");
+    BOOST_TEST(up.result_int() == 200);
+    BOOST_TEST(up[bhttp::field::content_type] == "application/json");
+    BOOST_TEST(res(base + "/liveliness?format=microprofile").result_int() == 503);
+    BOOST_TEST(res(base + "/liveliness", "text/html").result_int() == 500);
+    BOOST_TEST(res(base + "/liveliness", "text/html")[bhttp::field::content_type] ==
+               "application/json");
+    BOOST_TEST((st.asked.at(0).format == body_format::health_json));
+}

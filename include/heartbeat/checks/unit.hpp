@@ -48,6 +48,9 @@ struct check_unit {
     /** For a type that takes `max_duration` (checks/response_time.hpp): its value, which the
      * dispatcher applies to each attempt. Null for a type that does not take it. */
     std::optional<duration> (*max_duration)(const check_spec& spec) = nullptr;
+    /** The `componentType` of its entries in health+json answers: "datastore", "system" or
+     * "component". */
+    std::string_view component_type = "component";
 };
 
 /** How often a report must come for a check whose results are reported, not run; nullopt for a

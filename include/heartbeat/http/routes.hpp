@@ -24,10 +24,22 @@ struct route {
     selection select;  // for kind::probe
     bool verbose = false;
     bool head = false;
+    body_format format = body_format::standard;  // `?format=`, else the Accept header
 };
 
-/** Maps method and target onto a route; never looks at any state. */
-route parse_route(bhttp::verb method, std::string_view target, const server_config& server);
+/**
+ * Maps method, target and Accept header onto a route; never looks at any state. `?format=` wins
+ * over `?verbose`, which wins over Accept.
+ */
+route parse_route(bhttp::verb method, std::string_view target, const server_config& server,
+                  std::string_view accept = {});
+
+/**
+ * The body format an Accept header asks for: health+json when it ranks `application/health+json`
+ * above `application/json` by quality, or names it outright at the same quality; the default body
+ * otherwise, also when it accepts neither: a probe never gets `406`.
+ */
+body_format negotiate_format(std::string_view accept);
 
 /** The daemon's state as the answers need it; a fake in unit tests. */
 class state_view {

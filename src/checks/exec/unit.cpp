@@ -118,7 +118,8 @@ const check_unit& exec_spec::unit() {
                                  no_host, place,
                                  run,     nullptr,
                                  nullptr, schema,
-                                 docs};
+                                 docs,    nullptr,
+                                 nullptr, "system"};
     return unit;
 }
 

@@ -97,7 +97,8 @@ const check_unit& file_spec::unit() {
                                  no_host, place,
                                  run,     nullptr,
                                  nullptr, schema,
-                                 docs};
+                                 docs,    nullptr,
+                                 nullptr, "system"};
     return unit;
 }
 

@@ -2,8 +2,8 @@
 #include <cstdlib>
 
 #include "heartbeat/checks/postgres/run.hpp"
-#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/checks/response_time.hpp"
+#include "heartbeat/checks/unit.hpp"
 #include "heartbeat/config_checks.hpp"
 #include "heartbeat/redact.hpp"
 #include "heartbeat/secret_file.hpp"
@@ -109,13 +109,21 @@ std::optional<duration> max_duration_of(const check_spec& spec) {
 }  // namespace
 
 const check_unit& postgres_spec::unit() {
-    static const check_unit unit{"postgres",  {"host", "port", "dbname", "user", "password_file", "max_duration"},
-                                 read,        same,
-                                 remote_host, nullptr,
-                                 run,         prepare,
-                                 secrets,     schema,
-                                 docs,        nullptr,
-                                 max_duration_of};
+    static const check_unit unit{
+        "postgres",
+        {"host", "port", "dbname", "user", "password_file", "max_duration"},
+        read,
+        same,
+        remote_host,
+        nullptr,
+        run,
+        prepare,
+        secrets,
+        schema,
+        docs,
+        nullptr,
+        max_duration_of,
+        "datastore"};
     return unit;
 }
 
