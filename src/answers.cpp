@@ -1,5 +1,7 @@
 #include "heartbeat/answers.hpp"
 
+#include <iterator>
+
 namespace heartbeat {
 
 /**
@@ -32,19 +34,51 @@ void answers::configure(const server_config& server, environ_config environ) {
     environ_.configure(std::move(environ));
 }
 
-net::awaitable<http::response> answers::handle(http::bhttp::request<http::bhttp::string_body> req) {
+net::awaitable<http::reply> answers::handle(http::bhttp::request<http::bhttp::string_body> req) {
     auto started = steady_clock::now();
-    auto r =
-        http::parse_route(req.method(), req.target(), server_, req[http::bhttp::field::accept]);
+    // Several Accept headers are one list (RFC 9110 5.3); one is read as it is.
+    auto [first, last] = req.equal_range(http::bhttp::field::accept);
+    std::string joined;
+    std::string_view accept;
+    if (first != last) accept = first->value();
+    if (first != last && std::next(first) != last) {
+        for (auto it = first; it != last; ++it)
+            joined.append(joined.empty() ? "" : ",").append(it->value());
+        accept = joined;
+    }
+    auto r = http::parse_route(req.method(), req.target(), server_, accept);
     if (r.what == http::route::kind::environ) co_await environ_.refresh_in(reader_, moment::now());
     if (r.what == http::route::kind::probe || r.what == http::route::kind::environ) {
         // The only wait an answer may have: first results, and on-demand checks.
         co_await sched_.prepare(
             [&r](const check_status& c) { return selected(c, r.which, r.select); });
     }
+    if (auto ready = prepared_probe(r, req.version())) {
+        requests_.observe(handler_label(r), ready->ok ? 200 : ready->failed,
+                          steady_clock::now() - started);
+        co_return http::reply(std::move(ready->wire), req.keep_alive(), r.head);
+    }
     auto res = respond(r, req.version(), req.keep_alive());
     requests_.observe(handler_label(r), res.result_int(), steady_clock::now() - started);
     co_return res;
+}
+
+// A whole probe, asked for plainly over HTTP/1.1 (what the kubelet and compose healthchecks send):
+// the response was made ready for the wire when the answer was rendered, and every request it
+// answers writes it as it is.
+std::optional<answers::ready_probe> answers::prepared_probe(const http::route& r,
+                                                            unsigned version) {
+    if (r.what != http::route::kind::probe || r.select.only || !r.select.exclude.empty() ||
+        r.verbose || version != 11)
+        return std::nullopt;
+    auto at = moment::now();
+    const auto& a = cache_.get(sched_.statuses(), sched_.version(), r.which, hold(), at, r.format);
+    auto& wire = cache_.wire(r.which, r.format);
+    auto failed = http::failure_status(r.format);
+    if (!wire)
+        wire = http::prepare(a.ok ? http::bhttp::status::ok : failed, http::content_type_of(r),
+                             a.body);
+    return ready_probe{wire, a.ok, static_cast<int>(failed)};
 }
 
 http::response answers::respond(const http::route& r, unsigned version, bool keep_alive) {

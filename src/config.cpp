@@ -95,7 +95,6 @@ void load_push_listen(config_reader& r, const YAML::Node& v, server_config& s) {
     if (auto hp = parse_listen(*text)) {
         s.push_host = hp->first;
         s.push_port = hp->second;
-        s.push_listen_set = true;
     } else {
         r.error(v.Mark(), fmt::format("'push_listen' must be host:port with a port from 0 to 65535 "
                                       "(\"127.0.0.1:8081\"), or \"\" or false for no push "
@@ -108,6 +107,7 @@ void load_push_listen(config_reader& r, const YAML::Node& v, server_config& s) {
 struct server_marks {
     std::optional<YAML::Mark> push_listen;
     std::optional<YAML::Mark> push_token_file;
+    std::optional<YAML::Mark> maintenance_switch;
 };
 
 void load_server(config_reader& r, const YAML::Node& n, server_config& s,
@@ -116,13 +116,16 @@ void load_server(config_reader& r, const YAML::Node& n, server_config& s,
     r.for_each_key(
         n,
         {"listen", "base_path", "metrics_path", "shutdown_delay", "max_connections", "push_listen",
-         "push_token_file"},
+         "push_token_file", "maintenance_switch"},
         "in 'server'", [&](const std::string& key, const YAML::Node& v) {
             if (key == "listen") {
                 load_listen(r, v, s);
             } else if (key == "push_listen") {
                 load_push_listen(r, v, s);
                 if (marks) marks->push_listen = v.Mark();
+            } else if (key == "maintenance_switch") {
+                if (auto b = r.bool_value(v, key)) s.maintenance_switch = *b;
+                if (marks) marks->maintenance_switch = v.Mark();
             } else if (key == "push_token_file") {
                 if (auto p = r.string_value(v, key)) s.push_token_file = *p;
                 if (marks) marks->push_token_file = v.Mark();
@@ -313,14 +316,18 @@ void check_push(config_reader& r, config& cfg, const server_marks& marks,
     std::string pushed;
     for (const auto& c : cfg.checks)
         if (c.enabled && reported_ttl(c)) pushed += (pushed.empty() ? "" : ", ") + c.name;
-    // The push listener opens only for push checks or a push_listen of the file's: only then can
-    // the two addresses clash.
+    // The push listener opens only for push checks or the maintenance switch: only then can the
+    // two addresses clash.
     bool clash = s.push_host == s.host && s.push_port == s.port && s.port != 0;
-    if (s.push_enabled && (!pushed.empty() || s.push_listen_set) && clash)
+    if (s.push_enabled && (!pushed.empty() || s.maintenance_switch) && clash)
         r.error(marks.push_listen.value_or(YAML::Mark()),
-                fmt::format("'push_listen' ({}) must differ from 'listen': reports go to a "
-                            "listener of their own",
+                fmt::format("'push_listen' ({}) must differ from 'listen': reports and the "
+                            "maintenance switch go to a listener of their own",
                             s.push_port));
+    if (!s.push_enabled && s.maintenance_switch)
+        r.warn(marks.maintenance_switch.value_or(YAML::Mark()),
+               "server.maintenance_switch has no listener: server.push_listen is off, so SIGUSR1 "
+               "is the only switch");
     if (!s.push_enabled && !pushed.empty())
         r.warn(marks.push_listen.value_or(YAML::Mark()),
                fmt::format("push checks ({}) get no reports: server.push_listen is off, so they "

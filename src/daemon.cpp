@@ -111,11 +111,11 @@ bool daemon::listen(const std::string& host, std::uint16_t port) {
     }
 }
 
-// Opened only for a config with push checks or a push_listen of its own: a sidecar that opened a
+// Opened only for a config with push checks or the maintenance switch: a sidecar that opened a
 // second port unasked could take one the application in its pod means to use.
 bool daemon::open_push_listener() {
     const auto& s = cfg_.server;
-    bool wanted = s.push_listen_set ||
+    bool wanted = s.maintenance_switch ||
                   std::any_of(cfg_.checks.begin(), cfg_.checks.end(),
                               [](const check_config& c) { return c.enabled && reported_ttl(c); });
     if (push_ || !s.push_enabled || !wanted) return true;
@@ -164,7 +164,7 @@ std::string daemon::push_address() const {
 
 // Reports go to the push listener alone: on the main listener a push path changes nothing, and its
 // answer says where reports go.
-net::awaitable<http::response> daemon::answer_main(push_request req) {
+net::awaitable<http::reply> daemon::answer_main(push_request req) {
     if (auto refused = refuse_push_on_main(req, cfg_.server.base_path, push_address()))
         co_return std::move(*refused);
     co_return co_await answers_.handle(std::move(req));

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -25,11 +26,15 @@ std::string escape_label(std::string_view value) {
 }
 
 void request_metrics::observe(std::string_view handler, int code, duration took) {
-    ++requests_[{std::string(handler), code}];
-    auto& h = durations_[std::string(handler)];
+    auto at = std::find(handlers.begin(), handlers.end(), handler);
+    // A label outside the set is never made: it counts as "other".
+    if (at == handlers.end()) at = std::find(handlers.begin(), handlers.end(), "other");
+    auto i = static_cast<std::size_t>(at - handlers.begin());
+    ++requests_[i][code];
+    auto& h = durations_[i];
     double seconds = std::chrono::duration<double>(took).count();
-    for (std::size_t i = 0; i < buckets.size(); ++i)
-        if (seconds <= buckets[i]) ++h.counts[i];
+    for (std::size_t b = 0; b < buckets.size(); ++b)
+        if (seconds <= buckets[b]) ++h.counts[b];
     ++h.count;
     h.sum += seconds;
 }
@@ -38,18 +43,22 @@ void request_metrics::render(std::string& out) const {
     out +=
         "# HELP heartbeat_http_requests_total HTTP requests answered, by handler and status code.\n"
         "# TYPE heartbeat_http_requests_total counter\n";
-    for (const auto& [key, n] : requests_)
-        out += fmt::format("heartbeat_http_requests_total{{handler=\"{}\",code=\"{}\"}} {}\n",
-                           key.first, key.second, n);
+    for (std::size_t i = 0; i < handlers.size(); ++i)
+        for (const auto& [code, n] : requests_[i])
+            out += fmt::format("heartbeat_http_requests_total{{handler=\"{}\",code=\"{}\"}} {}\n",
+                               handlers[i], code, n);
     out +=
         "# HELP heartbeat_http_request_duration_seconds Time from a complete request to its "
         "response.\n"
         "# TYPE heartbeat_http_request_duration_seconds histogram\n";
-    for (const auto& [handler, h] : durations_) {
-        for (std::size_t i = 0; i < buckets.size(); ++i)
+    for (std::size_t i = 0; i < handlers.size(); ++i) {
+        const auto& h = durations_[i];
+        if (h.count == 0) continue;
+        auto handler = handlers[i];
+        for (std::size_t b = 0; b < buckets.size(); ++b)
             out += fmt::format(
                 "heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"{}\"}} {}\n",
-                handler, buckets[i], h.counts[i]);
+                handler, buckets[b], h.counts[b]);
         out += fmt::format(
             "heartbeat_http_request_duration_seconds_bucket{{handler=\"{}\",le=\"+Inf\"}} {}\n",
             handler, h.count);

@@ -102,7 +102,9 @@ void health_json_entry(std::string& out, const check_status& e, const json::obje
 }
 
 /** A check's entry in a MicroProfile body: `{"name", "status", "data"}`; `data` takes only
- * strings, numbers and booleans, so a structured value is given as its JSON text. */
+ * strings, numbers and booleans, so a structured value is given as its JSON text. The top status
+ * is every entry's AND there: a failing non-critical check, which fails no probe, is `UP` with
+ * `"warning": true`. */
 void microprofile_entry(std::string& out, const check_status& e, const json::object& o, bool ok) {
     json::object data;
     for (const auto& [k, v] : o) {
@@ -110,9 +112,10 @@ void microprofile_entry(std::string& out, const check_status& e, const json::obj
         data[k] = v.is_structured() ? json::value(to_json_text(v)) : v;
     }
     if (!e.cfg.critical) data["critical"] = false;
+    if (!ok && !e.cfg.critical) data["warning"] = true;
     json::object c;
     c["name"] = e.cfg.name;
-    c["status"] = ok ? "UP" : "DOWN";
+    c["status"] = ok || !e.cfg.critical ? "UP" : "DOWN";
     c["data"] = std::move(data);
     out += to_json_text(c);
 }
@@ -218,11 +221,12 @@ probe_answer assemble(probe p, const std::vector<part>& parts, hold h, body_form
             a.body +=
                 a.ok ? "{\"status\":\"UP\",\"checks\":[" : "{\"status\":\"DOWN\",\"checks\":[";
             if (held) {
+                // Named as no check can be (a check name has no ':').
                 a.body += h == hold::shutting_down
-                              ? "{\"name\":\"shutdown\",\"status\":\"DOWN\",\"data\":{\"message\":"
-                                "\"shutting down\"}}"
-                              : "{\"name\":\"maintenance\",\"status\":\"DOWN\",\"data\":{"
-                                "\"message\":\"maintenance\"}}";
+                              ? "{\"name\":\"heartbeatd:shutdown\",\"status\":\"DOWN\",\"data\":{"
+                                "\"message\":\"shutting down\"}}"
+                              : "{\"name\":\"heartbeatd:maintenance\",\"status\":\"DOWN\",\"data\":"
+                                "{\"message\":\"maintenance\"}}";
                 if (!parts.empty()) a.body += ',';
             }
             join("", "]}");
@@ -329,6 +333,7 @@ const probe_answer& probe_cache::get(const status_list& all, std::uint64_t versi
     if (fresh) return sl.answer;
     auto checks = select_checks(all, p, {});
     sl.answer = render_probe_kept(p, checks, at, h, f);
+    sl.wire.reset();
     sl.expires.reset();
     if (p != probe::startup) sl.expires = first_stale_at(checks, at.steady);
     sl.valid = true;

@@ -140,7 +140,7 @@ http::response answer_push(const push_request& req, const push_settings& s,
                            const report_sink& sink) {
     auto name = push_check_name(req.target(), s.base_path);
     if (!name) {
-        std::string_view base = s.base_path == "/" ? "" : s.base_path;
+        std::string base = s.base_path == "/" ? std::string() : s.base_path;
         return refusal(bhttp::status::not_found,
                        fmt::format("not found: this listener takes only reports, PUT or POST "
                                    "{}/push/{{check}}, and the maintenance switch, PUT or DELETE "
@@ -185,8 +185,8 @@ std::optional<http::response> refuse_push_on_main(const push_request& req,
         std::string where =
             push_address.empty()
                 ? std::string(
-                      "no push listener is open: send SIGUSR1, or set server.push_listen "
-                      "to open one")
+                      "no push listener is open: send SIGUSR1, or set "
+                      "server.maintenance_switch: true to open one")
                 : fmt::format(
                       "switch it on the push listener, server.push_listen ({}), or send "
                       "SIGUSR1",
@@ -199,7 +199,7 @@ std::optional<http::response> refuse_push_on_main(const push_request& req,
         push_address.empty()
             ? std::string(
                   "no push listener is open (it opens on server.push_listen when the "
-                  "config has a push check or sets server.push_listen)")
+                  "config has a push check)")
             : fmt::format("send them to the push listener, server.push_listen ({})", push_address);
     return refusal(bhttp::status::not_found, "reports are not taken on this listener: " + where,
                    req);
@@ -219,7 +219,7 @@ net::ip::tcp::endpoint push_listener::listen(const std::string& host, std::uint1
     return server_.listen(host, port);
 }
 
-net::awaitable<http::response> push_listener::handle(push_request req) {
+net::awaitable<http::reply> push_listener::handle(push_request req) {
     auto s = settings_();
     if (is_maintenance_path(req.target(), s.base_path))
         co_return answer_maintenance(req, s, maintenance_);

@@ -52,8 +52,7 @@ reload_plan plan_reload(const config& before, const config& after) {
     if (after.server.max_connections != was.max_connections)
         plan.wait_for_restart.push_back("max_connections");
     if (after.server.push_enabled != was.push_enabled || after.server.push_host != was.push_host ||
-        after.server.push_port != was.push_port ||
-        after.server.push_listen_set != was.push_listen_set)
+        after.server.push_port != was.push_port)
         plan.wait_for_restart.push_back("push_listen");
     plan.next.server.host = was.host;
     plan.next.server.port = was.port;
@@ -61,7 +60,6 @@ reload_plan plan_reload(const config& before, const config& after) {
     plan.next.server.push_enabled = was.push_enabled;
     plan.next.server.push_host = was.push_host;
     plan.next.server.push_port = was.push_port;
-    plan.next.server.push_listen_set = was.push_listen_set;
     plan.environ_changed = after.environ.virtualenv != before.environ.virtualenv ||
                            after.environ.variables != before.environ.variables;
     plan.enabled = enabled_count(plan.next);

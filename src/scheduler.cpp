@@ -1,5 +1,7 @@
 #include "heartbeat/scheduler.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 
 #include "heartbeat/checks/push/run.hpp"
@@ -145,6 +147,11 @@ net::awaitable<void> scheduler::watch_reports(entry_ptr e) {
 
 net::awaitable<void> scheduler::prepare(std::function<bool(const check_status&)> wanted) {
     auto now = clocks_.steady();
+    // Most requests need no run: they cost no allocation either.
+    if (std::none_of(order_.begin(), order_.end(), [&](const entry_ptr& e) {
+            return schedule::needs_run(*e, mode_, reuse, now) && wanted(*e);
+        }))
+        co_return;
     struct join_state {
         explicit join_state(net::any_io_executor ex) : done(ex, steady_clock::time_point::max()) {}
         net::steady_timer done;

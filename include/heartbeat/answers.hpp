@@ -5,6 +5,7 @@
 
 #include "heartbeat/environ/environ.hpp"
 #include "heartbeat/http/routes.hpp"
+#include "heartbeat/http/server.hpp"
 #include "heartbeat/metrics.hpp"
 #include "heartbeat/probes.hpp"
 #include "heartbeat/runtime.hpp"
@@ -49,7 +50,7 @@ class answers {
 
     /** One request: its route, a wait for what the probe needs (first results, on-demand runs),
      * the response, and its metrics. */
-    net::awaitable<http::response> handle(http::bhttp::request<http::bhttp::string_body> req);
+    net::awaitable<http::reply> handle(http::bhttp::request<http::bhttp::string_body> req);
 
     /** The response to `r` from the results at hand, waiting for nothing; what `handle` ends with.
      */
@@ -60,6 +61,16 @@ class answers {
 
   private:
     class resolved;
+
+    /** A whole probe's response, ready for the wire, with its status code. */
+    struct ready_probe {
+        std::shared_ptr<const http::prepared> wire;
+        bool ok;
+        int failed;  // the code when not ok
+    };
+    /** `r`'s response as prepared with its cached answer, when `r` asks for a whole probe in any
+     * format over HTTP/1.1; nullopt for anything else. */
+    std::optional<ready_probe> prepared_probe(const http::route& r, unsigned version);
 
     /** The probe answer of `r`: the cached body when the whole probe is asked for, plain. */
     const probe_answer& probe_body(const http::route& r, const moment& at,

@@ -66,9 +66,9 @@ struct server_config {
     bool push_enabled = true;
     std::string push_host = "127.0.0.1";
     std::uint16_t push_port = 8081;
-    /** True when the file sets `push_listen` to an address: the listener then opens without push
-     * checks, for the maintenance switch. */
-    bool push_listen_set = false;
+    /** `maintenance_switch`: opens the push listener for `{base}/maintenance` even without push
+     * checks. */
+    bool maintenance_switch = false;
     /** `push_token_file`, as written; empty: reports need no token. */
     std::string push_token_file;
     /** The token the file held when the config was loaded (never shown, never logged). */

@@ -36,10 +36,10 @@ class daemon {
 
   private:
     bool listen(const std::string& host, std::uint16_t port);
-    /** Opens the push listener when the config has push checks or sets push_listen (and it is not
-     * off); false when it cannot be bound. */
+    /** Opens the push listener when the config has push checks or the maintenance switch (and
+     * push_listen is not off); false when it cannot be bound. */
     bool open_push_listener();
-    net::awaitable<http::response> answer_main(push_request req);
+    net::awaitable<http::reply> answer_main(push_request req);
     std::string push_address() const;
     void log_started() const;
     net::awaitable<void> handle_signals();
@@ -62,7 +62,7 @@ class daemon {
     scheduler sched_;
     answers answers_;
     http::server server_;
-    std::unique_ptr<push_listener> push_;  // open once the config has a push check or push_listen
+    std::unique_ptr<push_listener> push_;  // open once the config has a push check or the switch
     std::uint16_t push_port_ = 0;          // the port it is bound to (push_listen may say 0)
     net::signal_set signals_;
     std::unique_ptr<config_watcher> watcher_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "heartbeat/check_status.hpp"
 
 namespace heartbeat {
+
+namespace http {
+struct prepared;  // heartbeat/http/server.hpp
+}
 
 /** Which of a probe's checks an answer covers: all, one (`{probe}/{check}`), or all but some
  * (`?exclude=`). */
@@ -93,6 +98,12 @@ class probe_cache {
     const probe_answer& get(const status_list& all, std::uint64_t version, probe p, hold h,
                             const moment& at, body_format f = body_format::standard);
 
+    /** What the caller made of the answer `get` gave last for `p` and `f` (the response ready for
+     * the wire); emptied whenever that answer is rendered again. */
+    std::shared_ptr<const http::prepared>& wire(probe p, body_format f) {
+        return slots_[static_cast<int>(p)][static_cast<int>(f)].wire;
+    }
+
   private:
     struct slot {
         bool valid = false;
@@ -100,6 +111,7 @@ class probe_cache {
         enum hold hold = hold::none;
         std::optional<steady_clock::time_point> expires;  // the first stale_at among its checks
         probe_answer answer;
+        std::shared_ptr<const http::prepared> wire;
     };
     slot slots_[4][3];  // by probe, by format
 };

@@ -84,7 +84,7 @@ class push_listener {
     void stop() { server_.stop(); }
 
   private:
-    net::awaitable<http::response> handle(push_request req);
+    net::awaitable<http::reply> handle(push_request req);
 
     report_sink sink_;
     maintenance_switch maintenance_;

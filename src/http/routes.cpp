@@ -70,11 +70,14 @@ std::optional<match> match_range(std::string_view range, std::string_view type,
         range = range.substr(semi + 1);
         semi = range.find(';');
         auto param = trimmed(range.substr(0, semi));
-        if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
-            auto value = param.substr(2);
+        auto eq = param.find('=');
+        if (eq != std::string_view::npos && trimmed(param.substr(0, eq)).size() == 1 &&
+            (param[0] == 'q' || param[0] == 'Q')) {
+            auto value = trimmed(param.substr(eq + 1));
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
-            // A quality nobody can read accepts nothing.
-            if (ec != std::errc() || end != value.data() + value.size() || q < 0 || q > 1) q = 0;
+            // A quality nobody can read (nan included) accepts nothing.
+            if (ec != std::errc() || end != value.data() + value.size() || !(q >= 0 && q <= 1))
+                q = 0;
         }
     }
     if (name == "*/*") return match{q, 0};
@@ -183,6 +186,18 @@ std::string message_body(std::string_view message) {
 
 }  // namespace
 
+bhttp::status failure_status(body_format f) {
+    // MicroProfile Health answers 503 when down; the other formats answer as the seed's probes.
+    return f == body_format::microprofile ? bhttp::status::service_unavailable
+                                          : bhttp::status::internal_server_error;
+}
+
+std::string_view content_type_of(const route& r) {
+    return r.verbose                              ? "text/plain; charset=utf-8"
+           : r.format == body_format::health_json ? "application/health+json"
+                                                  : json_type;
+}
+
 response respond(const route& r, const state_view& state, unsigned version, bool keep_alive) {
     switch (r.what) {
         case route::kind::not_found:
@@ -211,14 +226,8 @@ response respond(const route& r, const state_view& state, unsigned version, bool
                                  " probe has no such check"),
                     json_type, version, keep_alive, r.head);
     auto a = state.answer(r);
-    // MicroProfile Health answers 503 when down; the other formats answer as the seed's probes.
-    auto failed = r.format == body_format::microprofile ? bhttp::status::service_unavailable
-                                                        : bhttp::status::internal_server_error;
-    return make(a.ok ? bhttp::status::ok : failed, std::move(a.body),
-                r.verbose                              ? "text/plain; charset=utf-8"
-                : r.format == body_format::health_json ? "application/health+json"
-                                                       : json_type,
-                version, keep_alive, r.head);
+    return make(a.ok ? bhttp::status::ok : failure_status(r.format), std::move(a.body),
+                content_type_of(r), version, keep_alive, r.head);
 }
 
 }  // namespace heartbeat::http

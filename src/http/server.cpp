@@ -6,9 +6,14 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <tuple>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -187,6 +192,18 @@ bhttp::response<bhttp::string_body> refusal(bhttp::status status, std::string_vi
 
 }  // namespace
 
+std::shared_ptr<const prepared> prepare(bhttp::status status, std::string_view content_type,
+                                        std::string body) {
+    auto p = std::make_shared<prepared>();
+    p->head = fmt::format(
+        "HTTP/1.1 {} {}\r\nServer: heartbeatd\r\nContent-Type: {}\r\nCache-Control: "
+        "no-store\r\nContent-Length: {}\r\n",
+        static_cast<unsigned>(status), std::string_view(bhttp::obsolete_reason(status)),
+        content_type, body.size());
+    p->body = std::move(body);
+    return p;
+}
+
 net::awaitable<void> server::session(std::shared_ptr<beast::tcp_stream> owned, std::uint64_t id) {
     beast::tcp_stream& stream = *owned;
     // Holds one request and what the client pipelined behind it; bounded like the request itself.
@@ -224,9 +241,22 @@ net::awaitable<void> server::session(std::shared_ptr<beast::tcp_stream> owned, s
         // answered one at a time: while this write waits for the client to take the answer, its
         // pipelined requests stay unread in the (bounded) receive buffer.
         stream.expires_after(limits_.request_timeout);
-        bool keep = res.keep_alive();
         set_phase(id, phase::writing);
-        auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
+        bool keep = res.ready ? res.keep_alive : res.message.keep_alive();
+        boost::system::error_code wec;
+        if (res.ready) {
+            // Shared with every request it answers, and written without a copy; this session
+            // holds it until the write ends.
+            static constexpr std::string_view close_tail = "Connection: close\r\n\r\n";
+            std::array<net::const_buffer, 3> parts{
+                net::buffer(res.ready->head),
+                net::buffer(keep ? std::string_view("\r\n") : close_tail),
+                net::buffer(res.head ? std::string_view() : std::string_view(res.ready->body))};
+            std::tie(wec, std::ignore) = co_await net::async_write(stream, parts, use_nothrow);
+        } else {
+            std::tie(wec, std::ignore) =
+                co_await bhttp::async_write(stream, res.message, use_nothrow);
+        }
         if (wec || !keep || stopped_) break;
     }
     boost::system::error_code ignored;

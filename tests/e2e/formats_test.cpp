@@ -102,6 +102,10 @@ BOOST_AUTO_TEST_CASE(health_json_by_accept_or_query_fits_the_draft) {
     BOOST_TEST(
         get_accepting(d.port, base + "/readiness", "application/health+json, */*;q=0.1").body ==
         ready.body);
+    // Two Accept headers are one list.
+    auto two = get_with(d.port, base + "/readiness",
+                        "Accept: text/html\r\nAccept: application/health+json\r\n");
+    BOOST_TEST(two.header("content-type") == "application/health+json");
 
     auto live = get_accepting(d.port, base + "/liveliness", "application/health+json");
     BOOST_TEST(live.status == 500);
@@ -159,4 +163,31 @@ BOOST_AUTO_TEST_CASE(microprofile_answers_503_when_down) {
     auto head = d.get(base + "/liveliness?format=microprofile", "HEAD");
     BOOST_TEST(head.status == 503);
     BOOST_TEST(head.body.empty());
+}
+
+// A whole probe is written from the response prepared when its answer was rendered; a filtered
+// one is built for the request. Both carry the same status, headers and body, kept alive or not.
+BOOST_AUTO_TEST_CASE(a_prepared_answer_has_the_headers_of_a_built_one) {
+    temp_dir dir;
+    heartbeatd d(config_in(dir));
+    for (std::string probe : {"/readiness", "/liveliness"}) {
+        for (std::string query : {"", "?format=health+json", "?format=microprofile"}) {
+            auto prepared = d.get(base + probe + query);
+            auto built = d.get(base + probe + query + (query.empty() ? "?" : "&") + "exclude=zz");
+            BOOST_TEST(prepared.status == built.status, probe << query);
+            BOOST_TEST(prepared.headers == built.headers, probe << query);
+            BOOST_TEST(prepared.body == built.body, probe << query);
+        }
+    }
+    // Kept alive: two requests on one connection, the second answered whole.
+    const std::string get = "GET " + base + "/readiness HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    auto raw = raw_exchange(d.port, get + "\r\n" + get + "Connection: close\r\n\r\n", 10000);
+    std::size_t used = 0;
+    auto first = parse_reply(raw, false, &used);
+    auto second = parse_reply(raw.substr(used));
+    BOOST_TEST(first.status == 200);
+    BOOST_TEST(first.header("connection").empty());
+    BOOST_TEST(second.status == 200);
+    BOOST_TEST(second.header("connection") == "close");
+    BOOST_TEST(second.body == first.body);
 }

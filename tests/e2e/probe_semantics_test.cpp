@@ -112,7 +112,8 @@ BOOST_AUTO_TEST_CASE(maintenance_takes_readiness_out_of_traffic_until_turned_off
     const std::string token = "maint-tok-5c2a91";
     auto token_file = secrets.write("token", token + "\n");
     const std::string server =
-        "server:\n  push_listen: 127.0.0.1:0\n  push_token_file: " + token_file + "\n";
+        "server:\n  push_listen: 127.0.0.1:0\n  maintenance_switch: true\n  push_token_file: " +
+        token_file + "\n";
     heartbeatd d(server +
                  "checks:\n  - {name: disk, type: file, path: /, probes: [readiness, "
                  "liveliness]}\n");

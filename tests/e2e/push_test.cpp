@@ -94,9 +94,8 @@ BOOST_AUTO_TEST_CASE(reports_drive_readiness_until_they_stop) {
         std::string::npos);
 }
 
-// Neither push checks nor a push_listen written out: no second port.
 BOOST_AUTO_TEST_CASE(without_push_checks_no_push_listener_opens) {
-    heartbeatd d("checks: []\n");
+    heartbeatd d("server:\n  push_listen: 127.0.0.1:0\nchecks: []\n");
     BOOST_TEST(d.get(base + "/readiness").status == 200);
     BOOST_TEST(d.proc->stderr_text().find("taking push reports") == std::string::npos);
     auto on_main = send(d.port, "POST", base + "/push/worker", R"({"status": true})");

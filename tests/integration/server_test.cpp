@@ -51,8 +51,7 @@ struct running_server {
     std::condition_variable cv;
     int handling = 0;  // requests inside the handler now
 
-    net::awaitable<bhttp::response<bhttp::string_body>> handle(
-        bhttp::request<bhttp::string_body> req) {
+    net::awaitable<http::reply> handle(bhttp::request<bhttp::string_body> req) {
         {
             std::lock_guard lock(mutex);
             ++handling;

@@ -389,6 +389,21 @@ BOOST_AUTO_TEST_CASE(kept_renderings_give_the_same_bodies_and_follow_new_results
     auto stale = render_probe_kept(probe::readiness, checks, later, hold::none);
     BOOST_TEST(stale.body == render_probe(probe::readiness, checks, later, {}).body);
     BOOST_TEST(!stale.ok);
+    // The other formats' kept entries follow the same changes.
+    for (auto f : {body_format::health_json, body_format::microprofile}) {
+        auto e = es.add("late-" + std::to_string(static_cast<int>(f)), {probe::readiness}, false);
+        auto all = select_checks(es.all, probe::readiness, {});
+        BOOST_TEST(!render_probe_kept(probe::readiness, all, at, hold::none, f).ok);
+        e->last = success();
+        e->state.on_result(true, steady_clock::now());
+        ++e->runs_ok;
+        auto fresh = render_probe_kept(probe::readiness, all, at, hold::none, f);
+        BOOST_TEST(fresh.body == render_probe(probe::readiness, all, at, {hold::none, f}).body);
+        auto old = render_probe_kept(probe::readiness, all, later, hold::none, f);
+        BOOST_TEST(old.body == render_probe(probe::readiness, all, later, {hold::none, f}).body);
+        BOOST_TEST(old.body.find("stale: last run") != std::string::npos, old.body);
+        es.all.pop_back();
+    }
 }
 
 BOOST_AUTO_TEST_CASE(draining_fails_readiness_only) {
@@ -427,7 +442,7 @@ BOOST_AUTO_TEST_CASE(maintenance_fails_readiness_only_in_every_format) {
             .body);
     BOOST_TEST(mp.at("status").as_string() == "DOWN");
     BOOST_TEST(boost::json::serialize(mp.at("checks").at(0)) ==
-               R"({"name":"maintenance","status":"DOWN","data":{"message":"maintenance"}})");
+               R"({"name":"heartbeatd:maintenance","status":"DOWN","data":{"message":"maintenance"}})");
     BOOST_TEST(mp.at("checks").at(1).at("name").as_string() == "cache");
     auto verbose = render_probe(probe::readiness, es.all, at, {hold::maintenance, {}, true});
     BOOST_TEST(verbose.body.find("[-]maintenance failed: maintenance is on; SIGUSR1 again") !=
@@ -538,18 +553,24 @@ BOOST_AUTO_TEST_CASE(microprofile_bodies) {
     BOOST_TEST(ready.ok);
     auto body = boost::json::parse(ready.body);
     BOOST_TEST(body.at("status").as_string() == "UP");
+    // The top status is the AND of the entries': the failing non-critical check is UP, with a
+    // warning and its message in data.
     auto& entry = body.at("checks").at(0).as_object();
     BOOST_TEST(entry.at("name").as_string() == "cache");
-    BOOST_TEST(entry.at("status").as_string() == "DOWN");
+    BOOST_TEST(entry.at("status").as_string() == "UP");
     auto& data = entry.at("data").as_object();
     BOOST_TEST(data.at("message").as_string() == "connect 127.0.0.1:1: connection refused");
     BOOST_TEST(data.at("critical").as_bool() == false);
+    BOOST_TEST(data.at("warning").as_bool() == true);
     BOOST_TEST(data.at("nested").as_string() == R"({"a":1})");
     BOOST_TEST(!data.contains("status"));
     for (const auto& [k, v] : data) BOOST_TEST(!v.is_structured(), k);
     auto live = render_probe(probe::liveliness, {db}, at, {hold::none, body_format::microprofile});
     BOOST_TEST(!live.ok);
     BOOST_TEST(boost::json::parse(live.body).at("status").as_string() == "DOWN");
+    BOOST_TEST(boost::json::parse(live.body).at("checks").at(0).at("status").as_string() == "DOWN");
+    BOOST_TEST(!boost::json::parse(live.body).at("checks").at(0).at("data").as_object().contains(
+        "warning"));
 }
 
 BOOST_AUTO_TEST_CASE(stale_results_fail_with_a_reason_and_startup_latches) {

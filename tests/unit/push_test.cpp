@@ -117,14 +117,20 @@ BOOST_AUTO_TEST_CASE(push_listen_must_differ_from_listen_when_it_opens) {
     // Without push checks the push listener never opens: no clash.
     auto none = parse("server:\n  listen: 127.0.0.1:8081\n");
     BOOST_TEST(none.ok(), printed(none));
-    BOOST_TEST(!none.cfg->server.push_listen_set);
-    // Unless push_listen is written out: it then opens for the maintenance switch.
-    auto set = parse("server:\n  listen: 127.0.0.1:8081\n  push_listen: 127.0.0.1:8081\n");
+    // Nor does a push_listen written out alone: upgrading never opens a port that was closed.
+    auto written = parse("server:\n  listen: 127.0.0.1:8081\n  push_listen: 127.0.0.1:8081\n");
+    BOOST_TEST(written.ok(), printed(written));
+    // The maintenance switch opens it.
+    auto set = parse("server:\n  listen: 127.0.0.1:8081\n  maintenance_switch: true\n");
     BOOST_TEST(!set.ok());
     BOOST_TEST(mentions(set, "'push_listen' (8081) must differ from 'listen'"), printed(set));
-    auto apart = parse("server:\n  push_listen: 127.0.0.1:9091\n");
+    auto apart = parse("server:\n  maintenance_switch: true\n");
     BOOST_TEST_REQUIRE(apart.ok(), printed(apart));
-    BOOST_TEST(apart.cfg->server.push_listen_set);
+    BOOST_TEST(apart.cfg->server.maintenance_switch);
+    auto off = parse("server:\n  push_listen: false\n  maintenance_switch: true\n");
+    BOOST_TEST_REQUIRE(off.ok(), printed(off));
+    BOOST_TEST(mentions(off, "test.yaml:3:23: warning: server.maintenance_switch has no listener"),
+               printed(off));
 }
 
 BOOST_AUTO_TEST_CASE(the_token_file_is_read_relative_to_the_config_and_never_shown) {
@@ -473,7 +479,17 @@ BOOST_AUTO_TEST_CASE(the_maintenance_path_is_exact_and_follows_the_base_path) {
     auto report =
         answer_push(make_request(http::bhttp::verb::put, maintenance_path, "{}"), {}, f.sink());
     BOOST_TEST(report.result_int() == 404);
-    BOOST_TEST(report.body().find("/maintenance") != std::string::npos, report.body());
+    BOOST_TEST(std::string(body_of(report).at("message").as_string()) ==
+               "not found: this listener takes only reports, PUT or POST "
+               "/.well-known/heartbeat/push/{check}, and the maintenance switch, PUT or DELETE "
+               "/.well-known/heartbeat/maintenance");
+    push_settings root;
+    root.base_path = "/";
+    auto at_root = answer_push(make_request(http::bhttp::verb::put, "/x", "{}"), root, f.sink());
+    BOOST_TEST(std::string(body_of(at_root).at("message").as_string())
+                   .ends_with("PUT or POST /push/{check}, and the maintenance switch, PUT or "
+                              "DELETE /maintenance"),
+               at_root.body());
 }
 
 // Never on the main listener: its answer says where the switch is, or that SIGUSR1 is the one
@@ -492,6 +508,7 @@ BOOST_AUTO_TEST_CASE(the_main_listener_refuses_the_maintenance_switch) {
     auto none = refuse_push_on_main(make_request(v::put, maintenance_path, ""),
                                     "/.well-known/heartbeat", "");
     BOOST_TEST_REQUIRE(none.has_value());
-    BOOST_TEST(none->body().find("no push listener is open: send SIGUSR1") != std::string::npos,
+    BOOST_TEST(none->body().find("no push listener is open: send SIGUSR1, or set "
+                                 "server.maintenance_switch: true") != std::string::npos,
                none->body());
 }

@@ -121,13 +121,3 @@ BOOST_AUTO_TEST_CASE(the_environ_section_applies_at_once) {
     BOOST_TEST(plan_reload(before, vars_only).environ_changed);
     BOOST_TEST(!plan_reload(after, after).environ_changed);
 }
-
-// Writing push_listen out (the listener then opens for the maintenance switch) is a change of the
-// push listener: it takes effect at the next start, like a new address.
-BOOST_AUTO_TEST_CASE(a_push_listen_written_out_waits_for_a_restart) {
-    config before, after;
-    after.server.push_listen_set = true;
-    auto plan = plan_reload(before, after);
-    BOOST_TEST(plan.wait_for_restart == (names{"push_listen"}), boost::test_tools::per_element());
-    BOOST_TEST(!plan.next.server.push_listen_set);
-}

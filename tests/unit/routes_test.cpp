@@ -171,6 +171,9 @@ BOOST_AUTO_TEST_CASE(accept_chooses_health_json_only_when_it_ranks_first) {
     BOOST_TEST((f("application/health+json;q=0") == standard));
     BOOST_TEST((f("application/health+json ; q=1.0 ; charset=utf-8") == health));
     BOOST_TEST((f("application/health+json;q=high") == standard));
+    BOOST_TEST((f("application/health+json;q=nan") == standard));
+    BOOST_TEST((f("application/health+json;q = 0.1, application/json;q=0.5") == standard));
+    BOOST_TEST((f("application/json;q=0, */*") == health));  // plain JSON refused outright
     BOOST_TEST((f("application/health+json;q=2") == standard));
     BOOST_TEST((f("application/health+jsonx") == standard));
     BOOST_TEST((f(",,;;/") == standard));

@@ -55,6 +55,12 @@ class state_view {
     virtual std::string metrics() const = 0;
 };
 
+/** The status of a failing probe answer in format `f`: 503 for MicroProfile, else 500. */
+bhttp::status failure_status(body_format f);
+
+/** The Content-Type of a probe answer to `r`. */
+std::string_view content_type_of(const route& r);
+
 /** The whole response to a route: status, headers and body (none for HEAD). A pure function. */
 response respond(const route& r, const state_view& state, unsigned http_version, bool keep_alive);
 

@@ -38,9 +38,35 @@ struct server_limits {
  * the IPv6 wildcard and `ec` is EAFNOSUPPORT or EADDRNOTAVAIL. `0.0.0.0` then serves instead. */
 bool falls_back_to_ipv4(std::string_view host, const boost::system::error_code& ec);
 
-/** Turns a request into a response; may wait (first results, on-demand checks). */
-using request_handler = std::function<net::awaitable<bhttp::response<bhttp::string_body>>(
-    bhttp::request<bhttp::string_body>)>;
+/**
+ * A response made ready for the wire once, and written as it is to every request it answers: the
+ * status line and headers up to `Content-Length`, and the body. The `Connection` header and the
+ * blank line come per request.
+ */
+struct prepared {
+    std::string head;  // "HTTP/1.1 200 OK\r\n...Content-Length: N\r\n"
+    std::string body;
+};
+
+/** Makes a prepared HTTP/1.1 response of `status` with the headers every answer has. */
+std::shared_ptr<const prepared> prepare(bhttp::status status, std::string_view content_type,
+                                        std::string body);
+
+/** What a handler gives back: a response made for the request, or a prepared one. */
+struct reply {
+    reply() = default;
+    reply(bhttp::response<bhttp::string_body> m) : message(std::move(m)) {}  // NOLINT: implicit
+    reply(std::shared_ptr<const prepared> r, bool keep, bool head_only)
+        : ready(std::move(r)), keep_alive(keep), head(head_only) {}
+
+    bhttp::response<bhttp::string_body> message;  // when `ready` is null
+    std::shared_ptr<const prepared> ready;
+    bool keep_alive = true;  // for `ready`; `message` says it itself
+    bool head = false;       // for `ready`: the head alone
+};
+
+/** Turns a request into a reply; may wait (first results, on-demand checks). */
+using request_handler = std::function<net::awaitable<reply>(bhttp::request<bhttp::string_body>)>;
 
 /** An HTTP/1.1 server: an accept loop and one coroutine per connection that only does I/O. */
 class server {
