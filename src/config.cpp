@@ -295,12 +295,16 @@ void read_push_token(config_reader& r, server_config& s, const YAML::Mark& mark,
     }
     if (token.ends_with('\n')) token.pop_back();
     if (token.ends_with('\r')) token.pop_back();
-    bool plain = std::all_of(token.begin(), token.end(),
-                             [](unsigned char ch) { return ch > ' ' && ch < 0x7f; });
+    // No quote or backslash either (a bearer token has none, RFC 6750): shown escaped in JSON
+    // (`\"`), text an application reports could spell the token without holding it.
+    bool plain = std::all_of(token.begin(), token.end(), [](unsigned char ch) {
+        return ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\';
+    });
     if (token.empty() || !plain) {
         // Never the content: it is a secret, even when it is not a usable one.
         r.error(mark, fmt::format("server.push_token_file '{}' must hold one token of printable "
-                                  "characters without spaces (a trailing newline is dropped){}",
+                                  "characters without spaces, quotes or backslashes (a trailing "
+                                  "newline is dropped){}",
                                   shorten(path.string()), token.empty() ? "; it is empty" : ""));
         return;
     }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "child.hpp"
 #include "heartbeat/check_status.hpp"
@@ -158,6 +159,24 @@ BOOST_AUTO_TEST_CASE(the_token_file_is_read_relative_to_the_config_and_never_sho
     auto spaced = parse("server:\n  push_token_file: spaced\n", dir.path() + "/heartbeat.yaml");
     BOOST_TEST(!spaced.ok());
     BOOST_TEST(!mentions(spaced, "two words"), printed(spaced));
+
+    // Quotes and backslashes are escaped in JSON answers, where a report could spell them.
+    for (std::string bad : {"tok\\en-123456", "tok\"en-123456"}) {
+        dir.write("quoted", bad + "\n");
+        auto quoted = parse("server:\n  push_token_file: quoted\n", dir.path() + "/heartbeat.yaml");
+        BOOST_TEST(!quoted.ok(), bad);
+        BOOST_TEST(mentions(quoted, "without spaces, quotes or backslashes"), printed(quoted));
+    }
+}
+
+// A control character shown escaped (\u000f) could end in the token's first letters: a report's
+// text has none, in keys and values at any depth.
+BOOST_AUTO_TEST_CASE(control_characters_in_a_report_become_spaces) {
+    auto r = parse_report(
+        R"({"status": true, "message": "a\nb", "k\u000fey": ["x\u000fuzz", {"\u001f": "\u007f"}]})");
+    auto& result = std::get<check_result>(r);
+    BOOST_TEST(result.message == "a b");
+    BOOST_TEST(json::serialize(result.data) == R"({"k ey":["x uzz",{" ":" "}]})");
 }
 
 BOOST_AUTO_TEST_CASE(the_token_file_names_a_folder_is_an_error_naming_it) {
