@@ -9,6 +9,7 @@ packages=(g++ make cmake pkg-config libboost1.81-all-dev libyaml-cpp-dev libspdl
 [ "${1:-}" = --build ] || packages+=(
           openssl python3 python3-venv python3-jsonschema python3-yaml prometheus
           postgresql redis-server nginx-light dnsmasq-base python3-grpcio clang libclang-rt-14-dev
+          wrk gnuplot-nox
           podman runc catatonit buildah netavark aardvark-dns iptables slirp4netns uidmap fuse-overlayfs
           podman-compose docker-compose debootstrap)
 if [ "${1:-}" != --build ]; then
