@@ -416,7 +416,12 @@ BOOST_AUTO_TEST_CASE(the_application_turns_ready_through_heartbeatd_and_a_config
     BOOST_TEST_MESSAGE("ready through heartbeatd " << seconds_since(played_at)
                                                    << " s after kube play");
     // podman 4.3 turns the livenessProbe (not readiness or startup) into the container's
-    // healthcheck; without systemd no timer runs it, so run it once by hand.
+    // healthcheck; without systemd no timer runs it, so run it once by hand, once liveliness
+    // passes: its file check failed while the application had not yet touched the file, and
+    // passes at its next run, which may come after readiness's.
+    auto alive = [] { return in_pod_get("/.well-known/heartbeat/liveliness").status == 200; };
+    BOOST_TEST_REQUIRE(poll_until(alive, 30000),
+                       in_pod_get("/.well-known/heartbeat/liveliness").body);
     BOOST_TEST(containers::inspect(app, "{{json .Config.Healthcheck.Test}}")
                    .find("heartbeat/liveliness") != std::string::npos);
     auto health = containers::podman({"healthcheck", "run", app}, 60);
